@@ -1,0 +1,113 @@
+"""Numba kernels for the CPU backend (installed as `minitf.kernels.cpu`).
+
+Each kernel fuses an element-wise op that NumPy runs as several passes over memory, each
+making a temporary array: layer norm is 6 NumPy passes, tanh-GELU 7. Here one parallel
+loop reads each row once (kept in cache) and writes the result once. The NumPy versions in
+`minitf/ops.py` stay the reference; `tests/test_kernels_cpu.py` checks these against them.
+"""
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from minitf.backend import register
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+
+
+def _rows(x):
+    """View x as [rows, d] (contiguous) so one kernel serves any leading shape."""
+    x = np.ascontiguousarray(x)
+    return x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def _layer_norm_rows(x, w, b, eps, out):
+    n, d = x.shape
+    for i in numba.prange(n):
+        mean = 0.0
+        for j in range(d):
+            mean += x[i, j]
+        mean /= d
+        var = 0.0
+        for j in range(d):
+            c = x[i, j] - mean
+            var += c * c
+        inv = 1.0 / math.sqrt(var / d + eps)
+        for j in range(d):
+            out[i, j] = (x[i, j] - mean) * inv * w[j] + b[j]
+
+
+@register("numba", "layer_norm")
+def layer_norm(x, weight, bias, eps=1e-5):
+    """[..., d] -> [..., d]; accumulates in float64 for a stable mean/variance."""
+    rows = _rows(x)
+    out = np.empty_like(rows)
+    _layer_norm_rows(rows, weight.astype(x.dtype, copy=False), bias.astype(x.dtype, copy=False),
+                     eps, out)
+    return out.reshape(x.shape)
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True)
+def _gelu_new_flat(x, out):
+    c = _SQRT_2_OVER_PI
+    for i in numba.prange(x.size):
+        v = x[i]
+        out[i] = 0.5 * v * (1.0 + math.tanh(c * (v + 0.044715 * v * v * v)))
+
+
+@register("numba", "gelu_new")
+def gelu_new(x):
+    """tanh-GELU, [...] -> [...]"""
+    flat = np.ascontiguousarray(x).ravel()
+    out = np.empty_like(flat)
+    _gelu_new_flat(flat, out)
+    return out.reshape(x.shape)
+
+
+@numba.njit(parallel=True, cache=True)
+def _gelu_erf_flat(x, out):
+    for i in numba.prange(x.size):
+        v = x[i]
+        out[i] = 0.5 * v * (1.0 + math.erf(v * _INV_SQRT_2))
+
+
+@register("numba", "gelu")
+def gelu(x):
+    """erf-GELU, [...] -> [...]"""
+    flat = np.ascontiguousarray(x).ravel()
+    out = np.empty_like(flat)
+    _gelu_erf_flat(flat, out)
+    return out.reshape(x.shape)
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True)
+def _softmax_rows(x, out):
+    n, d = x.shape
+    for i in numba.prange(n):
+        m = x[i, 0]
+        for j in range(1, d):
+            if x[i, j] > m:
+                m = x[i, j]
+        s = 0.0
+        for j in range(d):
+            e = math.exp(x[i, j] - m)
+            out[i, j] = e
+            s += e
+        inv = 1.0 / s
+        for j in range(d):
+            out[i, j] *= inv
+
+
+@register("numba", "softmax")
+def softmax(x):
+    """Stable softmax over the last axis, [..., n] -> [..., n]"""
+    if x.shape[-1] == 0 or x.size == 0:
+        return np.empty_like(x)
+    rows = _rows(x)
+    out = np.empty_like(rows)
+    _softmax_rows(rows, out)
+    return out.reshape(x.shape)

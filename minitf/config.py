@@ -1,0 +1,147 @@
+"""Model configurations: `config.json` read into an object with the Hugging Face field names.
+
+    >>> cfg = GPT2Config(n_layer=2, n_embd=64, n_head=4)
+    >>> cfg.hidden_size, cfg.num_hidden_layers       # transformers' generic aliases work too
+    (64, 2)
+
+Every key of `config.json` is kept as an attribute, known or not, so nothing a later model
+needs is lost. Each model family declares its defaults (those of `transformers`) in a subclass.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+
+from .hub import resolve
+
+
+class PretrainedConfig:
+    """Base class: `defaults` are the family's transformers defaults; `attribute_map` maps the
+    generic names (hidden_size ...) to the family's own (n_embd ...)."""
+
+    model_type: str = ""
+    defaults: dict = {}
+    attribute_map: dict = {}
+    common_defaults = {
+        "architectures": None, "bos_token_id": None, "eos_token_id": None, "pad_token_id": None,
+        "decoder_start_token_id": None, "tie_word_embeddings": True, "is_encoder_decoder": False,
+        "id2label": None, "label2id": None, "torch_dtype": None, "output_attentions": False,
+        "output_hidden_states": False, "use_cache": True,
+    }
+
+    def __init__(self, **kwargs):
+        values = {**self.common_defaults, **copy.deepcopy(self.defaults), **kwargs}
+        for generic, own in self.attribute_map.items():  # accept hidden_size= for n_embd=
+            if generic in kwargs and own not in kwargs:
+                values[own] = values.pop(generic)
+        values["model_type"] = self.model_type or values.get("model_type", "")
+        if values.get("id2label"):
+            values["id2label"] = {int(k): v for k, v in values["id2label"].items()}
+            values.setdefault("label2id", None)
+            if not values["label2id"]:
+                values["label2id"] = {v: k for k, v in values["id2label"].items()}
+        self.__dict__.update(values)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: try the alias table (hidden_size -> n_embd).
+        own = type(self).attribute_map.get(name)
+        if own is not None:
+            return getattr(self, own)
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def __setattr__(self, name, value):
+        name = type(self).attribute_map.get(name, name)
+        self.__dict__[name] = value
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.id2label) if self.id2label else 2
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+    def __repr__(self):
+        body = json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
+        return f"{type(self).__name__} {body}"
+
+    def __eq__(self, other):
+        return isinstance(other, PretrainedConfig) and self.to_dict() == other.to_dict()
+
+    def save_pretrained(self, folder: str | os.PathLike) -> None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        d = self.to_dict()
+        if d.get("id2label"):
+            d["id2label"] = {str(k): v for k, v in d["id2label"].items()}
+        (Path(folder) / "config.json").write_text(json.dumps(d, indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, **overrides) -> "PretrainedConfig":
+        d = read_config_dict(name_or_path)
+        if cls.model_type and d.get("model_type") not in (None, cls.model_type):
+            raise ValueError(f"{name_or_path}: config.json has model_type {d.get('model_type')!r}, "
+                             f"but {cls.__name__} is for {cls.model_type!r}")
+        return cls(**{**d, **overrides})
+
+
+def read_config_dict(name_or_path) -> dict:
+    """Read `config.json` from a folder or Hub id, with errors that name the file."""
+    folder = resolve(name_or_path)
+    path = folder / "config.json"
+    if not path.is_file():
+        raise OSError(f"{folder} has no config.json (files there: "
+                      f"{sorted(p.name for p in folder.iterdir())[:20]})")
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON: {err.msg} at line {err.lineno} "
+                         f"column {err.colno}") from None
+    if not isinstance(d, dict):
+        raise ValueError(f"{path} must hold a JSON object, not {type(d).__name__}")
+    return d
+
+
+class GPT2Config(PretrainedConfig):
+    """GPT-2's hyper-parameters; the defaults are those of the 124M `gpt2` checkpoint."""
+
+    model_type = "gpt2"
+    defaults = {
+        "vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12,
+        "n_inner": None, "activation_function": "gelu_new", "resid_pdrop": 0.1,
+        "embd_pdrop": 0.1, "attn_pdrop": 0.1, "layer_norm_epsilon": 1e-5,
+        "initializer_range": 0.02, "scale_attn_weights": True,
+        "scale_attn_by_inverse_layer_idx": False, "reorder_and_upcast_attn": False,
+        "bos_token_id": 50256, "eos_token_id": 50256,
+    }
+    attribute_map = {"hidden_size": "n_embd", "max_position_embeddings": "n_positions",
+                     "num_attention_heads": "n_head", "num_hidden_layers": "n_layer"}
+
+
+CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {"gpt2": GPT2Config}
+
+
+class AutoConfig:
+    """Pick the config class from `model_type` in config.json.
+
+    >>> AutoConfig.from_pretrained("weights/tiny-gpt2").model_type      # doctest: +SKIP
+    'gpt2'
+    """
+
+    @staticmethod
+    def from_pretrained(name_or_path, **overrides) -> PretrainedConfig:
+        d = read_config_dict(name_or_path)
+        model_type = d.get("model_type")
+        if model_type is None:
+            raise ValueError(f"{resolve(name_or_path) / 'config.json'} has no 'model_type' key, so the "
+                             f"model family is unknown")
+        if model_type not in CONFIG_CLASSES:
+            raise ValueError(f"{name_or_path}: model_type {model_type!r} is not supported by minitf "
+                             f"(supported: {sorted(CONFIG_CLASSES)})")
+        return CONFIG_CLASSES[model_type](**{**d, **overrides})
+
+    @staticmethod
+    def for_model(model_type: str, **kwargs) -> PretrainedConfig:
+        if model_type not in CONFIG_CLASSES:
+            raise ValueError(f"model_type {model_type!r} is not supported (supported: {sorted(CONFIG_CLASSES)})")
+        return CONFIG_CLASSES[model_type](**kwargs)

@@ -1,0 +1,295 @@
+"""Modules whose attribute names are the checkpoint's names, so loading weights is a walk.
+
+`model.transformer.h[0].attn.c_attn.weight` is the array stored as
+`transformer.h.0.attn.c_attn.weight`: `named_parameters()` walks the attributes and yields
+exactly those names, and `load_weights()` sets each one from the checkpoint after checking
+that it is there and has the right shape.
+
+    >>> ln = LayerNorm(4)
+    >>> [name for name, _ in ln.named_parameters()]
+    ['weight', 'bias']
+"""
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from typing import Iterator
+
+import numpy as np
+
+from . import ops
+from .backend import to_device, to_numpy
+from .weights import CheckpointError, checkpoint_files, load_checkpoint, save_safetensors
+
+
+class Module:
+    """A container of weights (arrays) and sub-modules (attributes, or lists of them).
+
+    Arrays created in ``__init__`` are placeholders with the right shape and dtype (zeros, which
+    cost no memory until written); `load_weights` or `init_weights` fills them.
+    """
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)) and value and isinstance(value[0], Module):
+                for i, m in enumerate(value):
+                    yield f"{name}.{i}", m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """This module ("" or `prefix`) and every sub-module, by checkpoint-style dotted name."""
+        yield prefix.rstrip("."), self
+        for name, child in self.named_children():
+            yield from child.named_modules(prefix + name + ".")
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        for name, value in vars(self).items():
+            if _is_array(value) and not name.startswith("_"):
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child.named_parameters(prefix + name + ".")
+
+    def get_parameter(self, dotted: str):
+        owner, attr = self._owner(dotted)
+        return getattr(owner, attr)
+
+    def set_parameter(self, dotted: str, value) -> None:
+        owner, attr = self._owner(dotted)
+        setattr(owner, attr, value)
+
+    def _owner(self, dotted: str):
+        *path, attr = dotted.split(".")
+        obj = self
+        for part in path:
+            obj = obj[int(part)] if isinstance(obj, (list, tuple)) else getattr(obj, part)
+        return obj, attr
+
+    def num_parameters(self) -> int:
+        return sum(int(p.size) for _, p in self.named_parameters())
+
+
+def _is_array(x) -> bool:
+    return isinstance(x, np.ndarray) or type(x).__module__.startswith("cupy")
+
+
+class Linear(Module):
+    """torch.nn.Linear layout: weight [out, in]; y = x @ weight.T + bias."""
+
+    def __init__(self, n_in: int, n_out: int, bias: bool = True, dtype=np.float32):
+        self.weight = np.zeros((n_out, n_in), dtype)
+        self.bias = np.zeros((n_out,), dtype) if bias else None
+
+    def __call__(self, x):
+        return ops.linear_t(x, self.weight, self.bias)  # [..., in] -> [..., out]
+
+
+class Conv1D(Module):
+    """GPT-2's "Conv1D" is a linear layer stored transposed: weight [in, out]; y = x @ weight + bias."""
+
+    def __init__(self, n_in: int, n_out: int, dtype=np.float32):
+        self.weight = np.zeros((n_in, n_out), dtype)
+        self.bias = np.zeros((n_out,), dtype)
+
+    def __call__(self, x):
+        return ops.linear(x, self.weight, self.bias)  # [..., in] -> [..., out]
+
+
+class LayerNorm(Module):
+    def __init__(self, d: int, eps: float = 1e-5, dtype=np.float32):
+        self.weight = np.ones((d,), dtype)
+        self.bias = np.zeros((d,), dtype)
+        self.eps = eps
+
+    def __call__(self, x):
+        return ops.layer_norm(x, self.weight, self.bias, self.eps)  # [..., d] -> [..., d]
+
+
+class Embedding(Module):
+    def __init__(self, n: int, d: int, dtype=np.float32):
+        self.weight = np.zeros((n, d), dtype)
+
+    def __call__(self, ids):
+        return ops.embedding(ids, self.weight)  # [...] -> [..., d]
+
+
+class ModelOutput(OrderedDict):
+    """The outputs of a forward pass, by name (`out.logits`) or position (`out[0]`), as in
+    transformers: fields that are None are left out."""
+
+    def __init__(self, **fields):
+        super().__init__((k, v) for k, v in fields.items() if v is not None)
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            if name.startswith("__"):
+                raise AttributeError(name) from None
+            return None  # a field that was not requested (e.g. attentions) reads as None
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, slice)):
+            return tuple(self.values())[key]
+        return super().__getitem__(key)
+
+    def to_tuple(self) -> tuple:
+        return tuple(self.values())
+
+
+class PreTrainedModel(Module):
+    """Shared loading logic. Subclasses set `config_class`, `base_model_prefix` and build their
+    modules in ``__init__(config)`` with checkpoint attribute names.
+
+    `ignore_keys` are checkpoint entries that are buffers, not weights (GPT-2's saved causal
+    mask `attn.bias`); `tied_keys` maps a parameter to the one it shares storage with.
+    """
+
+    config_class = None
+    base_model_prefix = ""
+    ignore_keys: tuple[str, ...] = ()
+    tied_keys: dict[str, str] = {}
+
+    device = "cpu"
+    dtype = np.float32
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, dtype="float32", device="cpu", config=None, **overrides):
+        """Build the model from `config.json` and fill it from `model.safetensors`.
+
+        dtype: "float32" (default), "float16" or "float64"; device: "cpu" or "cuda".
+        """
+        from .hub import resolve
+
+        folder = resolve(name_or_path)
+        if config is None:
+            config = cls.config_class.from_pretrained(folder, **overrides)
+        model = cls(config)
+        files = checkpoint_files(folder)
+        model.load_weights(load_checkpoint(folder), source=", ".join(str(f) for f in files))
+        model.name_or_path = str(name_or_path)
+        model.generation_config = _read_generation_config(folder)
+        return model.to(dtype=dtype, device=device)
+
+    def init_weights(self, seed: int = 0, std: float | None = None):
+        """Random weights as transformers initialises them: normal(0, initializer_range) for
+        matrices and embeddings, zeros for biases, ones for layer-norm scales."""
+        rng = np.random.default_rng(seed)
+        std = std if std is not None else getattr(self.config, "initializer_range", 0.02)
+        for name, p in self.named_parameters():
+            if name in self.tied_keys:
+                continue
+            if p.ndim >= 2:
+                p[...] = rng.normal(0.0, std, size=p.shape).astype(p.dtype)
+            elif name.endswith("bias"):
+                p[...] = 0
+            else:
+                p[...] = 1
+        self.tie_weights()
+        return self
+
+    def tie_weights(self):
+        if getattr(self.config, "tie_word_embeddings", True):
+            for name, source in self.tied_keys.items():
+                self.set_parameter(name, self.get_parameter(source))
+
+    def load_weights(self, tensors: dict, source: str = "checkpoint", strict: bool = True):
+        """Set every parameter from `tensors` (checkpoint names), checking names, shapes, dtypes."""
+        expected = dict(self.named_parameters())
+        tied = set(self.tied_keys) if getattr(self.config, "tie_word_embeddings", True) else set()
+        tensors = self._align_prefix(tensors, expected)
+        missing = [n for n in expected if n not in tensors and n not in tied]
+        unexpected = [n for n in tensors if n not in expected and not _matches(n, self.ignore_keys)]
+        if strict and (missing or unexpected):
+            lines = [f"{source} does not match {type(self).__name__}:"]
+            if missing:
+                lines.append(f"  missing tensors ({len(missing)}): {missing[:10]}")
+            if unexpected:
+                lines.append(f"  unexpected tensors ({len(unexpected)}): {unexpected[:10]}")
+            raise CheckpointError("\n".join(lines))
+        for name, placeholder in expected.items():
+            if name not in tensors:
+                continue
+            arr = tensors[name]
+            if tuple(arr.shape) != tuple(placeholder.shape):
+                raise CheckpointError(f"{source}: tensor {name!r} has shape {tuple(arr.shape)}, "
+                                      f"but the config needs {tuple(placeholder.shape)}")
+            if arr.dtype.kind != "f":
+                raise CheckpointError(f"{source}: tensor {name!r} has dtype {arr.dtype}; "
+                                      f"a floating-point weight was expected")
+            self.set_parameter(name, arr.astype(placeholder.dtype, copy=False))
+        self.tie_weights()
+        return self
+
+    def _align_prefix(self, tensors: dict, expected: dict) -> dict:
+        """Accept a base-model checkpoint in a model with a head (add `transformer.`) and a
+        head checkpoint in a base model (drop the prefix and the head), as transformers does."""
+        p = self.base_model_prefix + "." if self.base_model_prefix else ""
+        if not p:
+            return tensors
+        ours_prefixed = any(n.startswith(p) for n in expected)
+        theirs_prefixed = any(n.startswith(p) for n in tensors)
+        if ours_prefixed and not theirs_prefixed:
+            return {(n if n in expected else p + n): t for n, t in tensors.items()}
+        if theirs_prefixed and not ours_prefixed:
+            return {n[len(p):]: t for n, t in tensors.items() if n.startswith(p)}
+        return tensors
+
+    def to(self, dtype=None, device=None):
+        """Cast the weights (float32 / float16 / float64) and/or move them ('cpu' / 'cuda')."""
+        if dtype is not None:
+            dt = np.dtype(dtype)
+            if dt.kind != "f":
+                raise ValueError(f"dtype must be a floating-point type (got {dtype!r})")
+            self.dtype = dt.type
+        if device is not None and device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda' (got {device!r})")
+        for name, p in list(self.named_parameters()):
+            if name in self.tied_keys and getattr(self.config, "tie_word_embeddings", True):
+                continue
+            if dtype is not None and p.dtype != self.dtype:
+                p = p.astype(self.dtype)
+            if device is not None:
+                p = to_device(p, device)
+            self.set_parameter(name, p)
+        if device is not None:
+            self.device = device
+        self.tie_weights()
+        return self
+
+    def state_dict(self) -> dict:
+        return {n: to_numpy(p) for n, p in self.named_parameters()
+                if not (n in self.tied_keys and getattr(self.config, "tie_word_embeddings", True))}
+
+    def save_pretrained(self, folder: str | os.PathLike) -> None:
+        os.makedirs(folder, exist_ok=True)
+        self.config.save_pretrained(folder)
+        save_safetensors(self.state_dict(), os.path.join(folder, "model.safetensors"))
+
+    def weight_bytes(self) -> int:
+        """Bytes held by the weights (tied ones counted once)."""
+        seen, total = set(), 0
+        for _, p in self.named_parameters():
+            if id(p) not in seen:
+                seen.add(id(p))
+                total += int(p.nbytes)
+        return total
+
+
+def _matches(name: str, patterns) -> bool:
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(name, pat) for pat in patterns)
+
+
+def _read_generation_config(folder) -> dict:
+    import json
+    from pathlib import Path
+
+    path = Path(folder) / "generation_config.json"
+    if path.is_file():
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not valid JSON: {err}") from None
+    return {}

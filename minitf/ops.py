@@ -1,0 +1,170 @@
+"""Pure functions on arrays: the building blocks of every model in minitf.
+
+Each op takes and returns arrays of the caller's dtype (float32 by default): no op silently
+upcasts to float64 (picoGPT's one `np.tri` upcast made it 5x slower). Shapes are written in
+the comments; `...` stands for any leading batch dimensions.
+
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)
+    >>> softmax(x).round(3)
+    array([[0.09 , 0.245, 0.665]], dtype=float32)
+
+The functions use the array module of their input (NumPy, or CuPy on the GPU), so the same
+code runs on both; `minitf.backend` may swap in a fused kernel for the hot ones.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .backend import get_array_module, kernel
+
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def linear(x, weight, bias=None):
+    """y = x @ weight + bias, with `weight` stored [in, out] (GPT-2's Conv1D layout).
+
+    [..., in] @ [in, out] -> [..., out]
+    """
+    y = x @ weight  # [..., in] -> [..., out]
+    if bias is not None:
+        y += bias  # in place: no second [..., out] temporary
+    return y
+
+
+def linear_t(x, weight, bias=None):
+    """y = x @ weight.T + bias, with `weight` stored [out, in] (torch.nn.Linear's layout).
+
+    [..., in] @ [out, in].T -> [..., out]
+    """
+    return linear(x, weight.T, bias)
+
+
+def layer_norm(x, weight, bias, eps: float = 1e-5):
+    """Normalise the last axis to mean 0 / variance 1, then scale and shift.
+
+    [..., d] -> [..., d]. Variance is the biased one (divide by d), as torch does.
+    """
+    fused = kernel("layer_norm", x)
+    if fused is not None:
+        return fused(x, weight, bias, eps)
+    xp = get_array_module(x)
+    mean = x.mean(axis=-1, keepdims=True)  # [..., 1]
+    centred = x - mean  # [..., d]
+    var = (centred * centred).mean(axis=-1, keepdims=True)  # [..., 1]
+    inv = 1.0 / xp.sqrt(var + x.dtype.type(eps))  # [..., 1]
+    return centred * inv * weight + bias  # [..., d]
+
+
+def gelu_new(x):
+    """GELU, tanh approximation (GPT-2's `gelu_new`, BERT's `gelu_pytorch_tanh`).
+
+    0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))); [...] -> [...]
+    """
+    fused = kernel("gelu_new", x)
+    if fused is not None:
+        return fused(x)
+    xp = get_array_module(x)
+    t = x.dtype.type
+    inner = t(SQRT_2_OVER_PI) * (x + t(0.044715) * (x * x * x))
+    return t(0.5) * x * (t(1.0) + xp.tanh(inner))
+
+
+def gelu(x):
+    """GELU, exact erf form: x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2))) (BERT's `gelu`).
+
+    NumPy has no erf, so the reference evaluates math.erf per element (exact, slow);
+    the numba backend registers a compiled kernel for it.
+    """
+    fused = kernel("gelu", x)
+    if fused is not None:
+        return fused(x)
+    xp = get_array_module(x)
+    t = x.dtype.type
+    if xp is np:
+        erf = np.vectorize(math.erf, otypes=[np.float64])(x / t(math.sqrt(2.0))).astype(x.dtype)
+    else:  # pragma: no cover - GPU only
+        import cupyx.scipy.special as cps
+
+        erf = cps.erf(x / t(math.sqrt(2.0)))
+    return t(0.5) * x * (t(1.0) + erf)
+
+
+def relu(x):
+    """max(x, 0); [...] -> [...]"""
+    xp = get_array_module(x)
+    return xp.maximum(x, x.dtype.type(0))
+
+
+def silu(x):
+    """x * sigmoid(x) (a.k.a. swish); [...] -> [...]"""
+    xp = get_array_module(x)
+    return x / (x.dtype.type(1.0) + xp.exp(-x))
+
+
+def quick_gelu(x):
+    """x * sigmoid(1.702 x), CLIP's cheap GELU; [...] -> [...]"""
+    xp = get_array_module(x)
+    return x / (x.dtype.type(1.0) + xp.exp(x.dtype.type(-1.702) * x))
+
+
+ACTIVATIONS = {
+    "gelu_new": gelu_new, "gelu_pytorch_tanh": gelu_new, "gelu_fast": gelu_new,
+    "gelu": gelu, "relu": relu, "silu": silu, "swish": silu, "quick_gelu": quick_gelu,
+    "tanh": lambda x: get_array_module(x).tanh(x),
+}
+
+
+def activation(name: str):
+    """Look up an activation function by its config name (`activation_function`, `hidden_act`)."""
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation function {name!r}; known: {sorted(ACTIVATIONS)}") from None
+
+
+def softmax(x, axis: int = -1):
+    """Numerically stable softmax: subtract the row max so exp never overflows.
+
+    [..., n] -> [..., n]; a row of equal (e.g. all-masked) scores gives uniform weights.
+    """
+    fused = kernel("softmax", x) if axis == -1 else None
+    if fused is not None:
+        return fused(x)
+    xp = get_array_module(x)
+    e = xp.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def log_softmax(x, axis: int = -1):
+    """log(softmax(x)) computed as x - max - log(sum(exp(x - max))); [..., n] -> [..., n]"""
+    xp = get_array_module(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def embedding(ids, table):
+    """Row lookup: table[ids]. [...] int -> [..., d]
+
+    Out-of-range ids raise an IndexError that names the id and the table size.
+    """
+    xp = get_array_module(table)
+    ids = xp.asarray(ids)
+    if ids.size:
+        lo, hi = int(ids.min()), int(ids.max())
+        if lo < 0 or hi >= table.shape[0]:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"token/position id {bad} is out of range for an embedding table "
+                             f"of {table.shape[0]} rows (valid ids: 0..{table.shape[0] - 1})")
+    return table[ids]
+
+
+def dropout(x, p: float = 0.0, training: bool = False):
+    """Dropout is the identity at inference (minitf only runs inference); kept so the
+    forward passes read like the papers."""
+    if training and p > 0:
+        raise ValueError("minitf runs inference only; dropout with training=True is not supported")
+    return x

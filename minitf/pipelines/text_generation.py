@@ -1,0 +1,103 @@
+"""text-generation: continue a prompt with a causal language model (chapter 1 of the course).
+
+    >>> generator = pipeline("text-generation", model="gpt2")                          # doctest: +SKIP
+    >>> generator("In this course, we will teach you how to", max_length=30,
+    ...           num_return_sequences=2)                                              # doctest: +SKIP
+    [{'generated_text': 'In this course, we will teach you how to ...'},
+     {'generated_text': 'In this course, we will teach you how to ...'}]
+
+As in transformers 4.x: one prompt gives a list of dicts, a list of prompts a list of such
+lists; `return_full_text=False` returns only the continuation; the model config's
+`task_specific_params["text-generation"]` (gpt2: do_sample=True, max_length=50) are the defaults.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..models.auto import AutoModelForCausalLM
+from .base import Pipeline
+
+_GENERATE_KEYS = {
+    "max_new_tokens", "min_new_tokens", "max_length", "do_sample", "temperature", "top_k", "top_p",
+    "repetition_penalty", "presence_penalty", "frequency_penalty", "no_repeat_ngram_size",
+    "num_beams", "length_penalty", "early_stopping", "num_return_sequences", "eos_token_id",
+    "pad_token_id", "stop_strings", "seed", "use_cache", "streamer",
+}
+
+
+class TextGenerationPipeline(Pipeline):
+    task = "text-generation"
+    model_loader = AutoModelForCausalLM
+
+    def __call__(self, text_inputs, return_full_text: bool = True, return_tensors: bool = False,
+                 clean_up_tokenization_spaces=None, batch_size: int = 1, prefix: str = "",
+                 **generate_kwargs):
+        kwargs = {**self.defaults, **generate_kwargs}
+        unknown = set(kwargs) - _GENERATE_KEYS
+        if unknown:
+            raise TypeError(f"text-generation got unexpected argument(s) {sorted(unknown)}; "
+                            f"generation arguments are {sorted(_GENERATE_KEYS)}")
+        single = isinstance(text_inputs, str)
+        prompts = [text_inputs] if single else text_inputs
+        if not isinstance(prompts, (list, tuple)) or not all(isinstance(p, str) for p in prompts):
+            raise TypeError(f"text-generation takes a string or a list of strings "
+                            f"(got {type(text_inputs).__name__})")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int (got {batch_size!r})")
+        kwargs = self._with_model_defaults(kwargs)
+        results = []
+        for start in range(0, len(prompts), batch_size):
+            chunk = list(prompts[start:start + batch_size])
+            results.extend(self._generate(chunk, prefix, return_full_text, return_tensors,
+                                          clean_up_tokenization_spaces, kwargs))
+        return results[0] if single else results
+
+    def _with_model_defaults(self, kwargs: dict) -> dict:
+        """Task defaults from config.json, used only where the call does not say otherwise."""
+        params = (getattr(self.model.config, "task_specific_params", None) or {}).get(self.task, {})
+        defaults = {k: v for k, v in params.items() if k in _GENERATE_KEYS}
+        if "max_new_tokens" in kwargs:
+            defaults.pop("max_length", None)  # an explicit max_new_tokens wins, as in transformers
+        return {**defaults, **kwargs}
+
+    def _generate(self, prompts, prefix, return_full_text, return_tensors, clean_up, kwargs):
+        tok = self.tokenizer
+        texts = [prefix + p for p in prompts]
+        if any(t == "" for t in texts):
+            raise ValueError("text-generation got an empty prompt; give at least one character "
+                             "(or a prefix=) to continue from")
+        if len(texts) > 1:  # decoder-only batches are left-padded so new tokens line up
+            if tok.pad_token is None:
+                tok.pad_token = tok.eos_token
+            side, tok.padding_side = tok.padding_side, "left"
+            try:
+                enc = tok(texts, padding=True, return_tensors="np")
+            finally:
+                tok.padding_side = side
+        else:
+            enc = tok(texts, return_tensors="np")
+        ids, mask = enc["input_ids"], enc["attention_mask"]
+        if "pad_token_id" not in kwargs and tok.pad_token_id is not None:
+            kwargs = {**kwargs, "pad_token_id": tok.pad_token_id}
+        if "stop_strings" in kwargs:
+            kwargs = {**kwargs, "tokenizer": tok}
+        out = self.model.generate(ids, attention_mask=mask, **kwargs)  # [n * n_ret, total]
+        n_ret = kwargs.get("num_return_sequences", 1)
+        decode = dict(skip_special_tokens=True)
+        if clean_up is not None:
+            decode["clean_up_tokenization_spaces"] = clean_up
+        results = []
+        for i, prompt in enumerate(prompts):
+            prompt_ids = ids[i][mask[i] == 1]
+            # the decoded prompt's length, to cut it off the decoded whole (as transformers does)
+            prompt_len = len(tok.decode(prompt_ids, **decode))
+            records = []
+            for seq in out[i * n_ret:(i + 1) * n_ret]:
+                seq = seq[ids.shape[1] - len(prompt_ids):]  # drop left padding
+                if return_tensors:
+                    records.append({"generated_token_ids": np.asarray(seq).tolist()})
+                    continue
+                new_text = tok.decode(seq, **decode)[prompt_len:]
+                records.append({"generated_text": (prompt + new_text) if return_full_text else new_text})
+            results.append(records)
+        return results
