@@ -24,10 +24,10 @@ def _rows(x):
     return x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
 
 
-@numba.njit(parallel=True, fastmath=False, cache=True)
+@numba.njit(fastmath=False, cache=True)
 def _layer_norm_rows(x, w, b, eps, out):
     n, d = x.shape
-    for i in numba.prange(n):
+    for i in range(n):
         mean = 0.0
         for j in range(d):
             mean += x[i, j]
@@ -51,10 +51,10 @@ def layer_norm(x, weight, bias, eps=1e-5):
     return out.reshape(x.shape)
 
 
-@numba.njit(parallel=True, fastmath=True, cache=True)
+@numba.njit(fastmath=True, cache=True)
 def _gelu_new_flat(x, out):
     c = _SQRT_2_OVER_PI
-    for i in numba.prange(x.size):
+    for i in range(x.size):
         v = x[i]
         out[i] = 0.5 * v * (1.0 + math.tanh(c * (v + 0.044715 * v * v * v)))
 
@@ -68,9 +68,9 @@ def gelu_new(x):
     return out.reshape(x.shape)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True)
 def _gelu_erf_flat(x, out):
-    for i in numba.prange(x.size):
+    for i in range(x.size):
         v = x[i]
         out[i] = 0.5 * v * (1.0 + math.erf(v * _INV_SQRT_2))
 
@@ -84,10 +84,10 @@ def gelu(x):
     return out.reshape(x.shape)
 
 
-@numba.njit(parallel=True, fastmath=True, cache=True)
+@numba.njit(fastmath=True, cache=True)
 def _softmax_rows(x, out):
     n, d = x.shape
-    for i in numba.prange(n):
+    for i in range(n):
         m = x[i, 0]
         for j in range(1, d):
             if x[i, j] > m:

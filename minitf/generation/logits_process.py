@@ -161,6 +161,8 @@ def build_processors(*, prompt_length: int, eos_token_ids, repetition_penalty=1.
                      num_beams=1) -> LogitsProcessorList:
     """The processor list for one generate() call, in transformers' order."""
     procs = LogitsProcessorList()
+    if top_p is not None and not 0.0 <= float(top_p) <= 1.0:
+        raise ValueError(f"top_p must be a float in [0, 1] (got {top_p!r})")
     if repetition_penalty is not None and repetition_penalty != 1.0:
         procs.append(RepetitionPenaltyLogitsProcessor(repetition_penalty))
     if presence_penalty or frequency_penalty:

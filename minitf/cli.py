@@ -1,0 +1,159 @@
+"""The `minitf` command (also `python -m minitf`).
+
+    minitf tour                      # every chapter-1 task minitf supports, on the best model here
+    minitf generate "Once upon a time" --max-new-tokens 30 --do-sample --top-p 0.9 --seed 0 --stats
+
+`tour` uses the course's default Hub model for each task when it is in the local Hugging Face
+cache (or can be downloaded), and otherwise the best real offline checkpoint that
+`make weights` fetched, printing which model served each task and why.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_GPT2 = ROOT / "weights" / "tiny-gpt2"
+
+
+def _find_model(hub_id: str, offline_choices, allow_download: bool):
+    """(path_or_id, why) for the best model available for a task."""
+    from .hub import cached_snapshot, resolve
+
+    if cached_snapshot(hub_id) is not None:
+        return hub_id, f"the course's default model {hub_id!r}, from the local Hugging Face cache"
+    if allow_download:
+        try:
+            resolve(hub_id)
+            return hub_id, f"the course's default model {hub_id!r}, downloaded from the Hub"
+        except OSError:
+            pass
+    for path, why in offline_choices:
+        if Path(path).is_dir():
+            return str(path), why
+    return None, f"no model available: {hub_id!r} is not cached and no offline checkpoint was found"
+
+
+def _tour_text_generation(allow_download: bool):
+    from . import pipeline
+
+    model, why = _find_model("gpt2", [(
+        TINY_GPT2, "offline there is no real GPT-2 checkpoint in the package registry, so this is "
+                   "the committed tiny random GPT-2 (2 layers, 32 wide): expect gibberish, "
+                   "the machinery is the same")], allow_download)
+    print("== text-generation ==")
+    print(f"model: {model}\n       ({why})")
+    if model is None:
+        return
+    gen = pipeline("text-generation", model=model)
+    prompt = "In this course, we will teach you how to"
+    out = gen(prompt, max_new_tokens=15, num_return_sequences=2, do_sample=True, seed=0)
+    print(f">>> generator({prompt!r}, max_new_tokens=15, num_return_sequences=2, do_sample=True)")
+    for record in out:
+        print(f"  {record}")
+    print("stats of the last call:")
+    print("  " + str(gen.model.generation_stats).replace("\n", "\n  "))
+    print()
+
+
+TOUR = {"text-generation": _tour_text_generation}
+
+
+def cmd_tour(args) -> int:
+    tasks = args.tasks or list(TOUR)
+    unknown = [t for t in tasks if t not in TOUR]
+    if unknown:
+        print(f"unknown task(s) {unknown}; the tour covers {list(TOUR)}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    for task in tasks:
+        TOUR[task](allow_download=not args.offline)
+    print(f"tour finished in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    import numpy as np
+
+    from . import AutoModelForCausalLM, AutoTokenizer, TextStreamer
+
+    model_id = args.model
+    if model_id is None:
+        model_id, why = _find_model("gpt2", [(TINY_GPT2, "the committed tiny random GPT-2 (no real "
+                                              "GPT-2 is available offline)")], not args.offline)
+        print(f"[model: {model_id}: {why}]", file=sys.stderr)
+        if model_id is None:
+            return 1
+    tok = AutoTokenizer.from_pretrained(model_id)
+    model = AutoModelForCausalLM.from_pretrained(model_id)
+    ids = tok(args.prompt, return_tensors="np")["input_ids"]
+    streamer = TextStreamer(tok) if args.stream else None
+    out = model.generate(
+        ids, max_new_tokens=args.max_new_tokens, min_new_tokens=args.min_new_tokens,
+        do_sample=args.do_sample, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+        repetition_penalty=args.repetition_penalty, presence_penalty=args.presence_penalty,
+        frequency_penalty=args.frequency_penalty, no_repeat_ngram_size=args.no_repeat_ngram_size,
+        num_beams=args.num_beams, length_penalty=args.length_penalty,
+        early_stopping={"true": True, "false": False, "never": "never"}[args.early_stopping],
+        num_return_sequences=args.num_return_sequences, stop_strings=args.stop or None,
+        tokenizer=tok, seed=args.seed, use_cache=not args.no_cache, streamer=streamer)
+    if not args.stream:
+        for i, seq in enumerate(np.asarray(out)):
+            text = tok.decode(seq, skip_special_tokens=True)
+            print(text if len(out) == 1 else f"[{i}] {text}")
+    if args.stats:
+        print("\n" + str(model.generation_stats))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="minitf", description="minitf: transformers from scratch in NumPy")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    tour = sub.add_parser("tour", help="run each supported chapter-1 pipeline on the best model here")
+    tour.add_argument("tasks", nargs="*", help=f"tasks to show (default: all of {list(TOUR)})")
+    tour.add_argument("--offline", action="store_true", help="do not try to download from the Hub")
+    tour.set_defaults(func=cmd_tour)
+
+    g = sub.add_parser("generate", help="generate text with every sampling control")
+    g.add_argument("prompt")
+    g.add_argument("--model", help="folder or Hub id (default: gpt2 if cached, else the tiny checkpoint)")
+    g.add_argument("--offline", action="store_true", help="do not try to download from the Hub")
+    g.add_argument("--max-new-tokens", type=int, default=20)
+    g.add_argument("--min-new-tokens", type=int, default=0)
+    g.add_argument("--do-sample", action="store_true")
+    g.add_argument("--temperature", type=float, default=1.0)
+    g.add_argument("--top-k", type=int, default=None)
+    g.add_argument("--top-p", type=float, default=1.0)
+    g.add_argument("--repetition-penalty", type=float, default=1.0)
+    g.add_argument("--presence-penalty", type=float, default=0.0)
+    g.add_argument("--frequency-penalty", type=float, default=0.0)
+    g.add_argument("--no-repeat-ngram-size", type=int, default=0)
+    g.add_argument("--num-beams", type=int, default=1)
+    g.add_argument("--length-penalty", type=float, default=1.0)
+    g.add_argument("--early-stopping", choices=["true", "false", "never"], default="false")
+    g.add_argument("--num-return-sequences", type=int, default=1)
+    g.add_argument("--stop", action="append", help="a stop string (repeatable)")
+    g.add_argument("--seed", type=int, default=None)
+    g.add_argument("--no-cache", action="store_true", help="recompute the whole sequence each step")
+    g.add_argument("--stream", action="store_true", help="print tokens as they come")
+    g.add_argument("--stats", action="store_true", help="print time to first token, tokens/s, memory")
+    g.set_defaults(func=cmd_generate)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
+    try:
+        return args.func(args)
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        print(f"minitf {args.command}: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
