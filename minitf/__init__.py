@@ -12,10 +12,7 @@ from .config import AutoConfig, GPT2Config, PretrainedConfig
 from .generation import GenerationStats, KVCache, TextIteratorStreamer, TextStreamer
 from .models import AutoModel, AutoModelForCausalLM, GPT2LMHeadModel, GPT2Model
 from .pipelines import pipeline
-try:
-    from .tokenizers import AutoTokenizer
-except ImportError:
-    pass
+from .tokenizers import AutoTokenizer
 
 __version__ = "0.1.0"
 

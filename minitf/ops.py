@@ -125,16 +125,19 @@ def activation(name: str):
         raise ValueError(f"unknown activation function {name!r}; known: {sorted(ACTIVATIONS)}") from None
 
 
-def softmax(x, axis: int = -1):
+def softmax(x, axis: int = -1, inplace: bool = False):
     """Numerically stable softmax: subtract the row max so exp never overflows.
 
     [..., n] -> [..., n]; a row of equal (e.g. all-masked) scores gives uniform weights.
+    `inplace=True` reuses x's memory (for a temporary such as attention scores).
     """
     fused = kernel("softmax", x) if axis == -1 else None
     if fused is not None:
         return fused(x)
     xp = get_array_module(x)
-    e = xp.exp(x - x.max(axis=axis, keepdims=True))
+    e = x if inplace else x.copy()
+    e -= x.max(axis=axis, keepdims=True)
+    xp.exp(e, out=e)
     e /= e.sum(axis=axis, keepdims=True)
     return e
 

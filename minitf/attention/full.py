@@ -2,9 +2,9 @@
 
     Attention(Q, K, V) = softmax(Q K^T / sqrt(d) + mask) V
 
-Masks are boolean "may attend" arrays; a masked score is replaced by the most negative
-float32 (as transformers does), never -inf, so a row where everything is masked gives
-uniform weights instead of NaN.
+Masks are boolean "may attend" arrays; a masked score becomes the most negative float32
+(as transformers does), never -inf, so a row where everything is masked gives uniform
+weights instead of NaN.
 
     >>> import numpy as np
     >>> causal_mask(3, 3)
@@ -62,11 +62,12 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
     xp = get_array_module(q)
     d = q.shape[-1]
     scale = (1.0 / np.sqrt(d)) if scale is None else scale
-    scores = q @ k.swapaxes(-1, -2)  # [b, h, n_q, d] @ [b, h, d, n_k] -> [b, h, n_q, n_k]
     if scale != 1.0:
-        scores *= q.dtype.type(scale)
+        q = q * q.dtype.type(scale)  # scaling q ([n_q, d]) is cheaper than scaling the scores
+    scores = q @ k.swapaxes(-1, -2)  # [b, h, n_q, d] @ [b, h, d, n_k] -> [b, h, n_q, n_k]
     if mask is not None:
-        scores = xp.where(mask, scores, q.dtype.type(mask_value(q.dtype)))  # masked -> finfo.min
-    weights = ops.softmax(scores)  # [b, h, n_q, n_k], rows sum to 1
+        # masked -> finfo.min: add 0 or min (adding to a score rounds to min, never to -inf)
+        scores += xp.where(mask, q.dtype.type(0), q.dtype.type(mask_value(q.dtype)))
+    weights = ops.softmax(scores, inplace=True)  # [b, h, n_q, n_k], rows sum to 1
     out = weights @ v  # [b, h, n_q, n_k] @ [b, h, n_k, d] -> [b, h, n_q, d]
     return out, (weights if return_weights else None)
