@@ -1,0 +1,54 @@
+"""The command-line tool: `minitf tour` and `minitf generate`."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from minitf.cli import main
+
+TINY = str(Path(__file__).resolve().parents[1] / "weights" / "tiny-gpt2")
+
+
+def test_tour_offline_says_which_model_served(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # no cached gpt2
+    assert main(["tour", "--offline"]) == 0
+    out = capsys.readouterr().out
+    assert "== text-generation ==" in out
+    assert "tiny-gpt2" in out and "no real GPT-2" in out
+    assert "'generated_text': 'In this course, we will teach you how to" in out
+    assert "tokens per second" in out
+
+
+def test_generate_with_flags_and_stats(capsys):
+    assert main(["generate", "The cat sat", "--model", TINY, "--max-new-tokens", "5",
+                 "--do-sample", "--top-p", "0.9", "--temperature", "0.8", "--seed", "1",
+                 "--repetition-penalty", "1.2", "--stats"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("The cat sat")
+    assert "time to first token" in out and "KV cache peak" in out
+
+
+def test_generate_beams_and_return_sequences(capsys):
+    assert main(["generate", "The cat sat", "--model", TINY, "--max-new-tokens", "4",
+                 "--num-beams", "3", "--num-return-sequences", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("[0] The cat sat") and lines[1].startswith("[1] The cat sat")
+
+
+def test_stream(capsys):
+    assert main(["generate", "The cat sat", "--model", TINY, "--max-new-tokens", "6", "--stream"]) == 0
+    assert capsys.readouterr().out.endswith("\n")
+
+
+def test_errors_are_reported_not_raised(capsys):
+    assert main(["generate", "x", "--model", "./no/such/model"]) == 1
+    assert "error:" in capsys.readouterr().err
+    assert main(["generate", "x", "--model", TINY, "--num-beams", "2", "--num-return-sequences", "3"]) == 1
+    assert "num_return_sequences (3) must be <= num_beams (2)" in capsys.readouterr().err
+    assert main(["tour", "no-such-task"]) == 2
+
+
+def test_python_dash_m_entry_point():
+    r = subprocess.run([sys.executable, "-m", "minitf", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "tour" in r.stdout and "generate" in r.stdout
