@@ -70,11 +70,15 @@ def _gelu_new_flat32(x, out):
     lo, hi = _f32(-9.0), _f32(9.0)
     for i in range(x.size):
         v = x[i]
-        u = min(max(c * (v + k * v * v * v), lo), hi)
+        w = c * (v + k * v * v * v)
+        u = min(max(w, lo), hi)
         z = u * u
         p = (((((_P6 * z + _P5) * z + _P4) * z + _P3) * z + _P2) * z + _P1) * z + _P0
         q = ((_Q3 * z + _Q2) * z + _Q1) * z + _Q0
-        out[i] = half * v * (one + u * p / q)  # 0.5 v (1 + tanh(u))
+        t = u * p / q
+        t = one if w >= hi else t  # beyond +-9 tanh is exactly +-1 in float32
+        t = -one if w <= lo else t
+        out[i] = half * v * (one + t)  # 0.5 v (1 + tanh(w))
 
 
 @numba.njit(fastmath=True, cache=True)
@@ -136,3 +140,48 @@ def softmax(x):
     out = np.empty_like(rows)
     _softmax_rows(rows, out)
     return out.reshape(x.shape)
+
+
+@numba.njit(fastmath=True, error_model="numpy", cache=True)
+def _masked_softmax_4d(x, mask, out):
+    """x, out [b, h, q, k]; mask [1 or b, 1 or h, 1 or q, k] bool. Masked entries cost nothing:
+    no exp is taken for them (half of a causal score matrix), and no -inf ever appears."""
+    nb, nh, nq, nk = x.shape
+    mb, mh, mq = mask.shape[0], mask.shape[1], mask.shape[2]
+    for b in range(nb):
+        for h in range(nh):
+            mk = mask[b if mb > 1 else 0, h if mh > 1 else 0]
+            for i in range(nq):
+                row, allowed, dst = x[b, h, i], mk[i if mq > 1 else 0], out[b, h, i]
+                found = False
+                m = row[0]
+                for j in range(nk):
+                    if allowed[j] and (not found or row[j] > m):
+                        m = row[j]
+                        found = True
+                if not found:  # everything masked: uniform weights, as transformers gives
+                    for j in range(nk):
+                        dst[j] = 1.0 / nk
+                    continue
+                s = 0.0
+                for j in range(nk):
+                    e = math.exp(row[j] - m) if allowed[j] else 0.0
+                    dst[j] = e
+                    s += e
+                inv = 1.0 / s
+                for j in range(nk):
+                    dst[j] *= inv
+
+
+@register("numba", "masked_softmax")
+def masked_softmax(x, mask, inplace=False):
+    """softmax(where(mask, x, -large)) over the last axis of x [b, h, q, k]."""
+    if x.ndim != 4 or mask.ndim > 4 or 0 in x.shape:
+        return None  # not the attention layout: the caller uses the NumPy code
+    mask = np.asarray(mask, dtype=np.bool_)
+    mask = mask.reshape((1,) * (4 - mask.ndim) + mask.shape)  # [q, k] -> [1, 1, q, k]
+    if mask.shape[3] != x.shape[3]:
+        mask = np.broadcast_to(mask, mask.shape[:3] + x.shape[3:])
+    out = x if inplace else np.empty_like(x)
+    _masked_softmax_4d(x, mask, out)
+    return out

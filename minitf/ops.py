@@ -125,16 +125,27 @@ def activation(name: str):
         raise ValueError(f"unknown activation function {name!r}; known: {sorted(ACTIVATIONS)}") from None
 
 
-def softmax(x, axis: int = -1, inplace: bool = False):
+def softmax(x, axis: int = -1, inplace: bool = False, mask=None):
     """Numerically stable softmax: subtract the row max so exp never overflows.
 
     [..., n] -> [..., n]; a row of equal (e.g. all-masked) scores gives uniform weights.
-    `inplace=True` reuses x's memory (for a temporary such as attention scores).
+    `mask` (bool, broadcastable to x, True = keep) sends the other entries to finfo.min first,
+    as attention masks do. `inplace=True` reuses x's memory (for a temporary such as scores).
     """
+    xp = get_array_module(x)
+    if mask is not None and axis == -1:
+        fused = kernel("masked_softmax", x)
+        out = fused(x, mask, inplace) if fused is not None else None
+        if out is not None:
+            return out
+    if mask is not None:
+        x = x if inplace else x.copy()
+        # add 0 or min: a score plus finfo.min rounds to finfo.min, never to -inf
+        x += xp.where(mask, x.dtype.type(0), x.dtype.type(np.finfo(x.dtype).min))
+        inplace = True
     fused = kernel("softmax", x) if axis == -1 else None
     if fused is not None:
         return fused(x)
-    xp = get_array_module(x)
     e = x if inplace else x.copy()
     e -= x.max(axis=axis, keepdims=True)
     xp.exp(e, out=e)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..backend import get_array_module
 
 
 def split_heads(x, n_head: int):
@@ -59,15 +58,12 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
 
     Returns (out [batch, heads, n_q, d], weights [batch, heads, n_q, n_k] or None).
     """
-    xp = get_array_module(q)
     d = q.shape[-1]
     scale = (1.0 / np.sqrt(d)) if scale is None else scale
     if scale != 1.0:
         q = q * q.dtype.type(scale)  # scaling q ([n_q, d]) is cheaper than scaling the scores
     scores = q @ k.swapaxes(-1, -2)  # [b, h, n_q, d] @ [b, h, d, n_k] -> [b, h, n_q, n_k]
-    if mask is not None:
-        # masked -> finfo.min: add 0 or min (adding to a score rounds to min, never to -inf)
-        scores += xp.where(mask, q.dtype.type(0), q.dtype.type(mask_value(q.dtype)))
-    weights = ops.softmax(scores, inplace=True)  # [b, h, n_q, n_k], rows sum to 1
+    # masked scores count as finfo.min; [b, h, n_q, n_k], rows sum to 1
+    weights = ops.softmax(scores, inplace=True, mask=mask)
     out = weights @ v  # [b, h, n_q, n_k] @ [b, h, n_k, d] -> [b, h, n_q, d]
     return out, (weights if return_weights else None)
