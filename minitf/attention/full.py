@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
+from ..backend import get_array_module
 
 
 def split_heads(x, n_head: int):
@@ -67,3 +68,32 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
     weights = ops.softmax(scores, inplace=True, mask=mask)
     out = weights @ v  # [b, h, n_q, n_k] @ [b, h, n_k, d] -> [b, h, n_q, d]
     return out, (weights if return_weights else None)
+
+
+def causal_attention(q, k, v, mask, scale: float | None = None, block: int = 128):
+    """Causal attention one block of queries at a time: the queries of a block only see keys up
+    to their own position, so the scores above the diagonal (about half of them for a long
+    prompt) are never computed. Same result as `scaled_dot_product_attention(q, k, v, mask)`.
+
+    q: [b, h, t, d]; k, v: [b, h, past + t, d]; mask: bool [..., t or 1, past + t] that already
+    includes the causal part. Returns out [b, h, t, d].
+    """
+    t, past = q.shape[2], k.shape[2] - q.shape[2]
+    if t <= block:
+        return scaled_dot_product_attention(q, k, v, mask, scale)[0]
+    out = None
+    for start in range(0, t, block):
+        end = min(start + block, t)
+        n_k = past + end  # keys this block may see
+        m = mask[..., start:end, :n_k] if mask.shape[-2] > 1 else mask[..., :n_k]
+        o, _ = scaled_dot_product_attention(q[:, :, start:end], k[:, :, :n_k], v[:, :, :n_k], m, scale)
+        if out is None:
+            out = get_array_module(q).empty(q.shape, dtype=o.dtype)
+        out[:, :, start:end] = o  # [b, h, block, d]
+    # A query that may see nothing (a left-padding position) gets uniform weights over all
+    # keys in the full computation, i.e. the mean of v; a block only had its own keys.
+    dead = ~mask.any(axis=-1)  # [..., t]
+    if dead.any():
+        xp = get_array_module(q)
+        out = xp.where(dead[..., None], v.mean(axis=2, keepdims=True), out)
+    return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..attention import causal_mask, merge_heads, padding_mask, scaled_dot_product_attention, split_heads
+from ..attention import causal_attention, causal_mask, merge_heads, padding_mask, scaled_dot_product_attention, split_heads
 from ..backend import get_array_module
 from ..config import GPT2Config
 from ..generation.kv_cache import KVCache
@@ -48,8 +48,10 @@ class GPT2Attention(Module):
         q, k, v = (split_heads(a, self.n_head) for a in (q, k, v))  # 3 x [b, h, t, hd]
         if cache is not None:
             k, v = cache.update(self.layer_idx, k, v)  # [b, h, past + t, hd]
-        out, weights = scaled_dot_product_attention(q, k, v, mask, self.scale,
-                                                    return_weights=output_attentions)
+        if output_attentions:  # the full [b, h, t, past + t] weights are wanted
+            out, weights = scaled_dot_product_attention(q, k, v, mask, self.scale, return_weights=True)
+        else:  # the same numbers, skipping the scores above the diagonal
+            out, weights = causal_attention(q, k, v, mask, self.scale), None
         out = merge_heads(out)  # [b, h, t, hd] -> [b, t, d]
         return self.c_proj(out), weights  # [b, t, d]
 
