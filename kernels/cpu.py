@@ -185,3 +185,113 @@ def masked_softmax(x, mask, inplace=False):
     out = x if inplace else np.empty_like(x)
     _masked_softmax_4d(x, mask, out)
     return out
+
+
+# -- fused attention (flash-attention style) --------------------------------------------------
+# For each (batch, head) and each block of BQ queries, the keys are visited in tiles of BK:
+# a [BQ, BK] block of scores is computed, and an "online softmax" keeps, per query, the running
+# max m, the running sum l of exp(score - m) and the running weighted sum of values; when a new
+# tile raises the max, the old sums are rescaled by exp(m_old - m_new). Memory is O(BQ * BK)
+# per thread instead of the O(n^2) score matrix, and key tiles that the mask hides entirely
+# (the upper triangle of a causal mask) are skipped.
+_BQ, _BK = 16, 64
+
+
+@numba.njit(parallel=True, fastmath=True, error_model="numpy", cache=True)
+def _flash_attention(q, k, v, mask, scale, out):
+    """q [b, h, n_q, d], k and v [b, h, n_k, d] (C-contiguous), mask [mb, mh, mq, n_k] bool."""
+    nb, nh, nq, d = q.shape
+    nk = k.shape[2]
+    mb, mh, mq = mask.shape[0], mask.shape[1], mask.shape[2]
+    for bh in numba.prange(nb * nh):
+        b, h = bh // nh, bh % nh
+        qh, kh, vh, oh = q[b, h], k[b, h], v[b, h], out[b, h]  # 2-D, contiguous rows
+        mk = mask[b if mb > 1 else 0, h if mh > 1 else 0]
+        s = np.empty(_BK, np.float32)  # one query's scores for one key tile
+        acc = np.empty((_BQ, d), np.float32)  # running weighted sums of v
+        m = np.empty(_BQ, np.float32)  # running row max
+        l = np.empty(_BQ, np.float32)  # running sum of exp(score - m)
+        for i0 in range(0, nq, _BQ):
+            i1 = min(i0 + _BQ, nq)
+            # the last key any query of this block may see: later tiles are skipped
+            last = -1
+            for i in range(i0, i1):
+                row = mk[i if mq > 1 else 0]
+                for j in range(nk - 1, last, -1):
+                    if row[j]:
+                        last = j
+                        break
+            acc[:] = 0.0
+            m[:] = -3.0e38
+            l[:] = 0.0
+            for j0 in range(0, last + 1, _BK):
+                j1 = min(j0 + _BK, last + 1)
+                for i in range(i0, i1):
+                    r = i - i0
+                    row = mk[i if mq > 1 else 0]
+                    qi = qh[i]
+                    tile_max = np.float32(-3.0e38)
+                    for j in range(j0, j1):  # this tile's scores
+                        if row[j]:
+                            kj = kh[j]
+                            dot = np.float32(0.0)
+                            for c in range(d):
+                                dot += qi[c] * kj[c]
+                            dot *= scale
+                            s[j - j0] = dot
+                            tile_max = max(tile_max, dot)
+                    if tile_max == np.float32(-3.0e38):
+                        continue  # nothing visible in this tile for this query
+                    new_m = max(m[r], tile_max)
+                    corr = np.float32(math.exp(m[r] - new_m))  # 0 on the first visible tile
+                    l[r] *= corr
+                    ar = acc[r]
+                    for c in range(d):
+                        ar[c] *= corr
+                    m[r] = new_m
+                    for j in range(j0, j1):
+                        if row[j]:
+                            p = np.float32(math.exp(s[j - j0] - new_m))
+                            l[r] += p
+                            vj = vh[j]
+                            for c in range(d):
+                                ar[c] += p * vj[c]
+            for i in range(i0, i1):
+                r = i - i0
+                if l[r] > 0.0:
+                    inv = np.float32(1.0) / l[r]
+                    for c in range(d):
+                        oh[i, c] = acc[r, c] * inv
+                else:  # nothing visible: uniform weights over all keys, as transformers gives
+                    for c in range(d):
+                        oh[i, c] = 0.0
+                    for j in range(nk):
+                        for c in range(d):
+                            oh[i, c] += vh[j, c]
+                    for c in range(d):
+                        oh[i, c] /= nk
+
+
+@register("numba", "attention")
+def attention(q, k, v, mask=None, scale=None):
+    """softmax(q k^T * scale, masked) v without the [n_q, n_k] score matrix.
+
+    q [b, h, n_q, d]; k, v [b, h, n_k, d]; mask bool broadcastable to [b, h, n_q, n_k].
+    Only float32; returns None (use the NumPy path) for anything else.
+    """
+    if q.dtype != np.float32 or k.dtype != np.float32 or v.dtype != np.float32 or q.ndim != 4:
+        return None
+    b, h, nq, d = q.shape
+    nk = k.shape[2]
+    if mask is None:
+        mask = np.ones((1, 1, 1, nk), np.bool_)
+    mask = np.asarray(mask, dtype=np.bool_)
+    mask = mask.reshape((1,) * (4 - mask.ndim) + mask.shape)
+    if mask.shape[3] != nk:
+        mask = np.broadcast_to(mask, mask.shape[:3] + (nk,))
+    scale = 1.0 / math.sqrt(d) if scale is None else scale
+    out = np.empty((b, h, nq, d), np.float32)
+    # contiguous copies (O(n d)) so every row the kernel reads is a contiguous vector
+    q, k, v = (np.ascontiguousarray(a) for a in (q, k, v))
+    _flash_attention(q, k, v, mask, np.float32(scale), out)
+    return out

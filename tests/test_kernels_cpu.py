@@ -100,3 +100,45 @@ def test_whole_gpt2_forward_same_under_each_backend():
     np.testing.assert_allclose(got.logits, ref.logits, atol=1e-5)
     for a, r in zip(got.hidden_states, ref.hidden_states):
         np.testing.assert_allclose(a, r, atol=1e-4, rtol=1e-5)
+
+
+@pytest.mark.parametrize("b,h,nq,nk,d", [(1, 1, 1, 1, 8), (2, 3, 17, 17, 64), (1, 2, 1, 100, 80),
+                                          (2, 2, 70, 70, 16), (1, 12, 33, 200, 64)])
+def test_fused_attention_matches_reference(b, h, nq, nk, d):
+    from minitf.attention import causal_mask, padding_mask, scaled_dot_product_attention
+
+    rng = np.random.default_rng(6)
+    q = rng.normal(size=(b, h, nq, d)).astype(np.float32)
+    k, v = (rng.normal(size=(b, h, nk, d)).astype(np.float32) for _ in range(2))
+    am = np.ones((b, nk), np.int64)
+    am[-1, :nk // 3] = 0  # left padding in the last row (fully masked queries included)
+    for mask in (None, causal_mask(nq, nk), padding_mask(am), causal_mask(nq, nk) & padding_mask(am)):
+        with use_backend("numpy"):
+            ref, _ = scaled_dot_product_attention(q, k, v, mask, 0.3)
+        with use_backend("numba"):
+            got, _ = scaled_dot_product_attention(q, k, v, mask, 0.3)
+        np.testing.assert_allclose(got, ref, atol=2e-5, rtol=1e-5)
+        assert np.isfinite(got).all()
+
+
+def test_fused_attention_memory_is_linear():
+    """The kernel allocates O(n) memory: the [n, n] score matrix of the reference never exists."""
+    import tracemalloc
+
+    from minitf.attention import causal_mask, scaled_dot_product_attention
+
+    n, d = 2048, 64
+    rng = np.random.default_rng(7)
+    q, k, v = (rng.normal(size=(1, 1, n, d)).astype(np.float32) for _ in range(3))
+    mask = causal_mask(n, n)
+    peaks = {}
+    for backend in ("numpy", "numba"):
+        with use_backend(backend):
+            scaled_dot_product_attention(q, k, v, mask)  # warm-up (compilation)
+            tracemalloc.start()
+            scaled_dot_product_attention(q, k, v, mask)
+            peaks[backend] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+    scores_bytes = n * n * 4
+    assert peaks["numpy"] >= scores_bytes
+    assert peaks["numba"] < scores_bytes / 8, peaks
