@@ -295,3 +295,48 @@ def attention(q, k, v, mask=None, scale=None):
     q, k, v = (np.ascontiguousarray(a) for a in (q, k, v))
     _flash_attention(q, k, v, mask, np.float32(scale), out)
     return out
+
+
+# -- a tiled matmul, for teaching ---------------------------------------------------------------
+# C = A @ B computed block by block: a TILE x TILE block of C is accumulated from TILE x TILE
+# blocks of A and B, which fit in the L1/L2 cache together and are reused TILE times each
+# before being evicted. The innermost loop runs along a row of B and of C (unit stride), so
+# LLVM turns it into vector FMAs. It is still several times slower than BLAS (`numpy.matmul`),
+# which adds register blocking (micro-kernels keeping a small block of C in registers), packing
+# of A and B into contiguous panels, and hand-tuned assembly: bench/kernels.py shows the gap.
+# minitf's ops therefore keep numpy.matmul; this kernel is here to read and to measure.
+_TILE = 64
+
+
+@numba.njit(parallel=True, fastmath=True, error_model="numpy", cache=True)
+def _matmul_tiled(a, b, c):
+    n, kdim = a.shape
+    m = b.shape[1]
+    n_row_tiles = (n + _TILE - 1) // _TILE
+    for ti in numba.prange(n_row_tiles):  # row blocks of C are independent: one per thread
+        i0 = ti * _TILE
+        i1 = min(i0 + _TILE, n)
+        for j0 in range(0, m, _TILE):
+            j1 = min(j0 + _TILE, m)
+            for i in range(i0, i1):
+                for j in range(j0, j1):
+                    c[i, j] = 0.0
+            for k0 in range(0, kdim, _TILE):  # walk the shared dimension tile by tile
+                k1 = min(k0 + _TILE, kdim)
+                for i in range(i0, i1):
+                    for kk in range(k0, k1):
+                        aik = a[i, kk]
+                        for j in range(j0, j1):  # unit stride in b and c: vectorised
+                            c[i, j] += aik * b[kk, j]
+
+
+def matmul_tiled(a, b):
+    """[n, k] @ [k, m] -> [n, m] with the tiled kernel above (float32/float64, 2-D only)."""
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul_tiled needs [n, k] @ [k, m]; got {a.shape} @ {b.shape}")
+    if a.dtype != b.dtype or a.dtype not in (np.float32, np.float64):
+        raise TypeError(f"matmul_tiled needs two float32 or two float64 arrays; got {a.dtype}, {b.dtype}")
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    c = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    _matmul_tiled(a, b, c)
+    return c

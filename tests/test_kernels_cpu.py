@@ -142,3 +142,24 @@ def test_fused_attention_memory_is_linear():
     scores_bytes = n * n * 4
     assert peaks["numpy"] >= scores_bytes
     assert peaks["numba"] < scores_bytes / 8, peaks
+
+
+@pytest.mark.parametrize("n,k,m", [(1, 1, 1), (3, 5, 7), (64, 64, 64), (65, 130, 63), (200, 17, 129)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tiled_matmul(n, k, m, dtype):
+    from minitf.kernels.cpu import matmul_tiled
+
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(size=(n, k)).astype(dtype), rng.normal(size=(k, m)).astype(dtype)
+    got = matmul_tiled(a, b)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, a.astype(np.float64) @ b, atol=1e-4 if dtype == np.float32 else 1e-10)
+
+
+def test_tiled_matmul_errors():
+    from minitf.kernels.cpu import matmul_tiled
+
+    with pytest.raises(ValueError, match=r"needs \[n, k\] @ \[k, m\]; got \(2, 3\) @ \(4, 5\)"):
+        matmul_tiled(np.ones((2, 3), np.float32), np.ones((4, 5), np.float32))
+    with pytest.raises(TypeError, match=r"float32, float64"):
+        matmul_tiled(np.ones((2, 3), np.float32), np.ones((3, 5), np.float64))
