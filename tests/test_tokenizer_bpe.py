@@ -592,8 +592,97 @@ def test_missing_and_malformed_files(tmp_path, gpt2_dir):
     wordpiece = tmp_path / "bert-like"
     wordpiece.mkdir()
     (wordpiece / "vocab.txt").write_text("[PAD]\n[UNK]\nhello\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"bert-like.*WordPiece.*not supported yet"):
-        AutoTokenizer.from_pretrained(wordpiece)
+    assert type(AutoTokenizer.from_pretrained(wordpiece)).__name__ == "WordPieceTokenizer"   # not BPE
+    with pytest.raises(OSError, match=r"bert-like.*vocab\.json"):
+        ByteLevelBPETokenizer.from_pretrained(wordpiece)
+
+
+# ----------------------------------------------------------------------------------------------
+# Overflow windows, sequence ids and the alignment helpers (shared with WordPiece, in base.py)
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("post", ["roberta", "template", "bytelevel_trim"])
+def test_overflow_windows_match_reference(gpt2_dir, tmp_path, post):
+    """return_overflowing_tokens + stride: the same windows, in the same order, with the same
+    (trimmed) offsets as `tokenizers`' Encoding.overflowing, for single texts and pairs."""
+    reference = _roberta_like(gpt2_dir, post)
+    reference.save(str(tmp_path / "tokenizer.json"))
+    mine = AutoTokenizer.from_pretrained(tmp_path)
+    n_special = mine.num_special_tokens_to_add(pair=False), mine.num_special_tokens_to_add(pair=True)
+    a = "Hello  world, this is the first text with quite a few words in it"
+    b = "and <mask> second é  text, also long enough to overflow"
+    for side in ("right", "left"):
+        mine.truncation_side = side
+        for strategy in ("longest_first", "only_first", "only_second"):
+            for max_length in (4, 7, 12, 60):
+                for stride in (0, 1, 3):
+                    for pair in (None, b, "x"):
+                        try:
+                            reference.enable_truncation(max_length, stride=stride, strategy=strategy,
+                                                        direction=side)
+                            e = reference.encode(a, pair) if pair is not None else reference.encode(a)
+                            expected = [e, *e.overflowing]
+                        except BaseException:          # errors, and panics on a too large stride
+                            expected = None
+                        finally:
+                            reference.no_truncation()
+                        if stride and stride >= max_length - n_special[pair is not None]:
+                            expected = None             # minitf checks the stride up front
+                        kwargs = dict(truncation=strategy, max_length=max_length, stride=stride,
+                                      return_overflowing_tokens=True, return_offsets_mapping=True)
+                        if expected is None:
+                            with pytest.raises(ValueError, match="truncation|stride"):
+                                mine(a, pair, **kwargs)
+                            continue
+                        enc = mine(a, pair, **kwargs)
+                        assert enc.input_ids == [x.ids for x in expected]
+                        assert enc.offset_mapping == [[tuple(o) for o in x.offsets] for x in expected]
+                        assert enc.overflow_to_sample_mapping == [0] * len(expected)
+                        assert [enc.sequence_ids(i) for i in range(len(expected))] == \
+                            [x.sequence_ids for x in expected]
+                        assert [enc.word_ids(i) for i in range(len(expected))] == [x.word_ids for x in expected]
+
+
+def test_overflow_batch_padding_and_tensors(fresh):
+    tok = fresh
+    tok.pad_token = tok.eos_token
+    texts = ["one two three four five six seven", "eight", "nine ten eleven twelve"]
+    enc = tok(texts, truncation=True, max_length=3, stride=1, return_overflowing_tokens=True,
+              padding=True, return_tensors="np", return_length=True)
+    # windows of 3 tokens starting every 3 - 1 tokens; the last one of a text may be shorter
+    assert enc.input_ids.tolist() == [[505, 734, 1115], [1115, 1440, 1936], [1936, 2237, 3598],
+                                      [26022, 50256, 50256],
+                                      [30888, 3478, 22216], [22216, 14104, 50256]]
+    assert enc.overflow_to_sample_mapping.tolist() == [0, 0, 0, 1, 2, 2]
+    assert enc.overflow_to_sample_mapping.dtype == np.int64 and enc.length.tolist() == [3] * 6
+    assert enc.attention_mask[3].tolist() == [1, 0, 0]
+    assert enc.sequence_ids(3) == [0, None, None] and enc.word_ids(2) == [4, 5, 6]
+    assert list(enc) == ["input_ids", "attention_mask", "length", "overflow_to_sample_mapping"]
+    single = tok("one two three", truncation=True, max_length=2, return_overflowing_tokens=True)
+    assert single.input_ids == [[505, 734], [1115]]            # stays a batch of windows
+    assert single.overflow_to_sample_mapping == [0, 0]
+    with pytest.raises(ValueError, match="return_overflowing_tokens=True needs truncation"):
+        tok("one two three", return_overflowing_tokens=True)
+    with pytest.raises(ValueError, match="stride=2 must be smaller than max_length=2"):
+        tok("one two three", truncation=True, max_length=2, stride=2)
+
+
+def test_alignment_helpers(tok, ref):
+    text = "Hello  wörld, it's 😀 time"
+    e = ref.encode(text, "and pair")
+    enc = tok(text, "and pair")
+    assert enc.sequence_ids() == e.sequence_ids
+    for t in range(len(e.ids)):
+        assert enc.token_to_word(t) == e.token_to_word(t) and enc.token_to_sequence(t) == e.token_to_sequence(t)
+        span = enc.token_to_chars(0, t)
+        assert (tuple(span) if span else None) == e.token_to_chars(t)
+    for seq in (0, 1):
+        for c in range(len(text)):
+            assert enc.char_to_token(c, sequence_index=seq) == e.char_to_token(c, seq)
+        for w in range(10):
+            span = enc.word_to_chars(w, sequence_index=seq)
+            assert (tuple(span) if span else None) == e.word_to_chars(w, seq)
+    with pytest.raises(IndexError, match="batch index 3 is out of range"):
+        enc.sequence_ids(3)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -612,14 +701,18 @@ def test_call_matches_transformers(gpt2_dir):
                {"padding": True, "pad_to_multiple_of": 8, "return_tensors": "np"},
                {"padding": True, "truncation": True, "max_length": 5, "return_length": True},
                {"padding": True, "return_offsets_mapping": True, "return_special_tokens_mask": True},
-               {"truncation": "only_second", "max_length": 6}, {"add_special_tokens": False}]
+               {"truncation": "only_second", "max_length": 6}, {"add_special_tokens": False},
+               {"truncation": True, "max_length": 3, "stride": 1, "return_overflowing_tokens": True,
+                "padding": True, "return_offsets_mapping": True},
+               {"truncation": "only_second", "max_length": 5, "stride": 1,
+                "return_overflowing_tokens": True, "return_special_tokens_mask": True}]
     for side in ("right", "left"):
         hf.padding_side = hf.truncation_side = mine.padding_side = mine.truncation_side = side
         for kwargs in options:
             for args in [(texts[0],), (texts,), (texts[0], pairs[0]), (texts, pairs)]:
                 try:
                     expected = hf(*args, **kwargs)
-                except Exception:                  # e.g. only_second without a pair
+                except BaseException:              # e.g. only_second without a pair; Rust panics
                     with pytest.raises(ValueError):
                         mine(*args, **kwargs)
                     continue
@@ -631,3 +724,6 @@ def test_call_matches_transformers(gpt2_dir):
                         assert a.dtype == b.dtype and np.array_equal(a, b)
                     else:
                         assert json.dumps(a) == json.dumps(b), (key, kwargs, args)
+                for i in range(len(expected.encodings)):
+                    assert expected.sequence_ids(i) == got.sequence_ids(i)
+                    assert expected.word_ids(i) == got.word_ids(i)

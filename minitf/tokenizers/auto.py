@@ -3,6 +3,8 @@
     >>> tok = AutoTokenizer.from_pretrained("weights/real/gpt2-tokenizer")   # doctest: +SKIP
     >>> type(tok).__name__                                           # doctest: +SKIP
     'ByteLevelBPETokenizer'
+    >>> type(AutoTokenizer.from_pretrained("weights/real/all-MiniLM-L6-v2")).__name__  # doctest: +SKIP
+    'WordPieceTokenizer'
 
 The choice, first answer wins:
 1. ``tokenizer.json``'s model type (``BPE`` -> byte-level BPE, ``WordPiece`` -> WordPiece);
@@ -21,10 +23,12 @@ from typing import Any
 from minitf.hub import resolve
 from minitf.tokenizers.base import PreTrainedTokenizer, read_json
 from minitf.tokenizers.bpe import ByteLevelBPETokenizer
+from minitf.tokenizers.wordpiece import WordPieceTokenizer
 
-# algorithm -> class. WordPiece (BERT's vocab.txt) is not written yet.
+# algorithm -> class.
 TOKENIZER_CLASSES: dict[str, type[PreTrainedTokenizer]] = {
     "bpe": ByteLevelBPETokenizer,
+    "wordpiece": WordPieceTokenizer,
 }
 
 # tokenizer_config.json "tokenizer_class" (without "Fast") -> algorithm.
@@ -80,9 +84,6 @@ class AutoTokenizer:
             present = sorted(p.name for p in folder.iterdir())
             raise OSError(f"no tokenizer files in {folder}: looked for tokenizer.json, "
                           f"vocab.json + merges.txt, or vocab.txt (found: {present or 'nothing'})")
-        if algorithm == "wordpiece" and "wordpiece" not in TOKENIZER_CLASSES:
-            raise ValueError(f"{folder} holds a BERT-style WordPiece tokenizer: WordPiece (vocab.txt) "
-                             f"tokenizers are not supported yet by minitf")
         if algorithm not in TOKENIZER_CLASSES:
             raise ValueError(f"{folder}: tokenizer model {algorithm!r} is not supported by minitf "
                              f"(supported: {sorted(TOKENIZER_CLASSES)})")

@@ -39,7 +39,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -151,9 +151,17 @@ class AddedToken:
         return d if id is None else {"id": id, **d}
 
 
+_ENCODING_FIELDS = ("ids", "tokens", "offsets", "word_ids", "type_ids", "special_tokens_mask",
+                    "attention_mask", "sequence_ids")
+
+
 @dataclass
 class Encoding:
-    """One encoded sequence (or pair), before it is put into a `BatchEncoding`."""
+    """One encoded sequence (or pair), before it is put into a `BatchEncoding`.
+
+    ``sequence_ids`` says where each token comes from: 0 for the first text, 1 for the
+    second (``text_pair``), None for special and padding tokens.
+    """
     ids: list[int] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     offsets: list[tuple[int, int]] = field(default_factory=list)   # character offsets
@@ -161,23 +169,81 @@ class Encoding:
     type_ids: list[int] = field(default_factory=list)
     special_tokens_mask: list[int] = field(default_factory=list)
     attention_mask: list[int] = field(default_factory=list)
+    sequence_ids: list[int | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def window(self, start: int, stop: int) -> "Encoding":
+        """A new Encoding with tokens ``start:stop`` of this one."""
+        return Encoding(**{name: getattr(self, name)[start:stop] for name in _ENCODING_FIELDS})
+
     def truncate(self, n: int, side: str) -> None:
         """Keep `n` tokens, dropping from the right (default) or the left."""
         keep = slice(0, n) if side == "right" else slice(len(self.ids) - n, len(self.ids))
-        for name in ("ids", "tokens", "offsets", "word_ids", "type_ids",
-                     "special_tokens_mask", "attention_mask"):
+        for name in _ENCODING_FIELDS:
             setattr(self, name, getattr(self, name)[keep])
+
+    def windows(self, n: int, stride: int, side: str) -> list["Encoding"]:
+        """Cut into windows of `n` tokens that overlap by `stride` tokens, as `tokenizers` does
+        for ``return_overflowing_tokens``: the first window is what plain truncation keeps, the
+        others are the overflow, in order (from the end of the text backwards when truncating
+        on the left).
+
+        >>> enc = Encoding(ids=list(range(7)))
+        >>> [w.ids for w in enc.windows(4, 2, "right")]       # windows start every 4 - 2 tokens
+        [[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6]]
+        >>> [w.ids for w in enc.windows(4, 1, "left")]
+        [[3, 4, 5, 6], [0, 1, 2, 3]]
+        """
+        length = len(self.ids)
+        if n >= length:
+            return [self]
+        if n == 0:                          # nothing kept: the whole sequence overflows
+            return [self.window(0, 0), self]
+        if stride >= n:
+            raise ValueError(f"stride={stride} must be smaller than the {n} tokens left for this "
+                             f"sequence by max_length (minus the special tokens, and for a pair minus "
+                             f"the other sequence); use a smaller stride or a larger max_length")
+        step = n - stride
+        spans = []
+        if side == "right":
+            for start in range(0, length, step):
+                spans.append((start, min(start + n, length)))
+                if start + n >= length:
+                    break
+        else:
+            for stop in range(length, 0, -step):
+                spans.append((max(stop - n, 0), stop))
+                if stop - n <= 0:
+                    break
+        return [self.window(a, b) for a, b in spans]
+
+
+class CharSpan(NamedTuple):
+    """Character span ``text[start:end]`` of a token or word (as transformers' CharSpan)."""
+    start: int
+    end: int
+
+
+class TokenSpan(NamedTuple):
+    """Token span ``start:end`` of a word (as transformers' TokenSpan)."""
+    start: int
+    end: int
 
 
 class BatchEncoding(dict):
     """The dict a tokenizer call returns; keys are also attributes (``enc.input_ids``).
 
-    ``enc.tokens(i)`` and ``enc.word_ids(i)`` give the token strings and word indices of
-    sequence `i` of the batch (0 for a single text), as in transformers.
+    The alignment helpers of transformers' fast tokenizers take the sequence `i` of the batch
+    (0 for a single text; with ``return_overflowing_tokens`` each window is one sequence):
+
+    - ``enc.tokens(i)``, ``enc.word_ids(i)``: the token strings, the word index of each token;
+    - ``enc.sequence_ids(i)``: 0 / 1 for tokens of the first / second text, None for special
+      tokens and padding (the question-answering pipeline finds the context with it);
+    - ``token_to_word``, ``token_to_sequence``, ``token_to_chars``, ``char_to_token``,
+      ``word_to_tokens``, ``word_to_chars``: ``enc.token_to_chars(3)`` (batch 0) or
+      ``enc.token_to_chars(i, 3)``, as in transformers.
     """
 
     def __init__(self, data: dict | None = None, encodings: list[Encoding] | None = None):
@@ -199,13 +265,71 @@ class BatchEncoding(dict):
     def _encoding(self, batch_index: int) -> Encoding:
         if not self._encodings:
             raise ValueError("this BatchEncoding holds no encodings (it was built by hand)")
+        if not -len(self._encodings) <= batch_index < len(self._encodings):
+            raise IndexError(f"batch index {batch_index} is out of range: this BatchEncoding holds "
+                             f"{len(self._encodings)} sequence(s)")
         return self._encodings[batch_index]
+
+    def _locate(self, batch_or_index: int, index: int | None) -> tuple[Encoding, int]:
+        """transformers' convention: ``f(i)`` is item i of sequence 0, ``f(b, i)`` of sequence b."""
+        batch, index = (0, batch_or_index) if index is None else (batch_or_index, index)
+        enc = self._encoding(batch)
+        return enc, index
 
     def tokens(self, batch_index: int = 0) -> list[str]:
         return list(self._encoding(batch_index).tokens)
 
     def word_ids(self, batch_index: int = 0) -> list[int | None]:
         return list(self._encoding(batch_index).word_ids)
+
+    def words(self, batch_index: int = 0) -> list[int | None]:
+        return self.word_ids(batch_index)
+
+    def sequence_ids(self, batch_index: int = 0) -> list[int | None]:
+        return list(self._encoding(batch_index).sequence_ids)
+
+    def token_to_sequence(self, batch_or_token_index: int, token_index: int | None = None) -> int | None:
+        enc, t = self._locate(batch_or_token_index, token_index)
+        return enc.sequence_ids[t]
+
+    def token_to_word(self, batch_or_token_index: int, token_index: int | None = None) -> int | None:
+        enc, t = self._locate(batch_or_token_index, token_index)
+        return None if enc.sequence_ids[t] is None else enc.word_ids[t]
+
+    def token_to_chars(self, batch_or_token_index: int, token_index: int | None = None) -> CharSpan | None:
+        """Characters of a token; None for special tokens."""
+        enc, t = self._locate(batch_or_token_index, token_index)
+        return None if enc.sequence_ids[t] is None else CharSpan(*enc.offsets[t])
+
+    def _sequence_range(self, enc: Encoding, sequence_index: int) -> range:
+        where = [k for k, s in enumerate(enc.sequence_ids) if s == sequence_index]
+        return range(where[0], where[-1] + 1) if where else range(0)
+
+    def char_to_token(self, batch_or_char_index: int, char_index: int | None = None,
+                      sequence_index: int = 0) -> int | None:
+        """The token whose characters include `char_index` of text `sequence_index` (None if the
+        character is whitespace or was dropped)."""
+        enc, c = self._locate(batch_or_char_index, char_index)
+        for k in self._sequence_range(enc, sequence_index):
+            start, end = enc.offsets[k]
+            if start <= c < end:
+                return k
+        return None
+
+    def word_to_tokens(self, batch_or_word_index: int, word_index: int | None = None,
+                       sequence_index: int = 0) -> TokenSpan | None:
+        enc, w = self._locate(batch_or_word_index, word_index)
+        span = self._sequence_range(enc, sequence_index)
+        hits = [k for k in span if enc.word_ids[k] == w]
+        return TokenSpan(hits[0], hits[-1] + 1) if hits else None
+
+    def word_to_chars(self, batch_or_word_index: int, word_index: int | None = None,
+                      sequence_index: int = 0) -> CharSpan | None:
+        enc, _ = self._locate(batch_or_word_index, word_index)
+        tokens = self.word_to_tokens(batch_or_word_index, word_index, sequence_index)
+        if tokens is None:
+            return None
+        return CharSpan(enc.offsets[tokens.start][0], enc.offsets[tokens.end - 1][1])
 
 
 @dataclass
@@ -249,6 +373,8 @@ class PreTrainedTokenizer:
 
     # What __call__ returns by default (a WordPiece/BERT subclass adds "token_type_ids").
     model_input_names: list[str] = ["input_ids", "attention_mask"]
+    # Offsets, word ids and overflow windows are available (a "fast" tokenizer in transformers).
+    is_fast: bool = True
 
     def __init__(self, *, added_tokens: Iterable[tuple[int, AddedToken]] = (),
                  post_processor: TemplatePostProcessor | None = None,
@@ -575,6 +701,10 @@ class PreTrainedTokenizer:
         self._postprocess_offsets(a)
         if b is not None:
             self._postprocess_offsets(b)
+        return self._apply_template(a, b, add_special_tokens)
+
+    def _apply_template(self, a: Encoding, b: Encoding | None, add_special_tokens: bool) -> Encoding:
+        """Special tokens + sequences from the post-processor's template (offsets already trimmed)."""
         if not add_special_tokens:
             template = [("A", 0)] + ([("B", 1)] if b is not None else [])
             keep_type_ids = True
@@ -591,6 +721,7 @@ class PreTrainedTokenizer:
                 out.word_ids += seq.word_ids
                 out.type_ids += seq.type_ids if keep_type_ids else [type_id] * len(seq)
                 out.special_tokens_mask += seq.special_tokens_mask
+                out.sequence_ids += [0 if name == "A" else 1] * len(seq)
             else:
                 token_id = self.post_processor.ids.get(name)
                 out.ids.append(self.convert_tokens_to_ids(name) if token_id is None else token_id)
@@ -599,31 +730,49 @@ class PreTrainedTokenizer:
                 out.word_ids.append(None)
                 out.type_ids.append(type_id)
                 out.special_tokens_mask.append(1)
+                out.sequence_ids.append(None)
         out.attention_mask = [1] * len(out.ids)
         return out
 
     def _truncate(self, a: Encoding, b: Encoding | None, max_length: int, strategy: str,
-                  add_special_tokens: bool) -> None:
-        """Step 3a, in place, with the rules of `tokenizers` (special tokens count towards
-        `max_length`; 'longest_first' shares what is left between the two sequences)."""
+                  add_special_tokens: bool, stride: int = 0,
+                  overflow: bool = False) -> tuple[list[Encoding], list[Encoding] | None]:
+        """Step 3a with the rules of `tokenizers` (special tokens count towards `max_length`;
+        'longest_first' shares what is left between the two sequences).
+
+        Returns the windows of each sequence: ``[kept]`` or, with `overflow`, ``[kept, overflow
+        1, overflow 2, ...]`` where consecutive windows share `stride` tokens (see
+        ``Encoding.windows``); None for a missing pair.
+        """
         n_special = self.post_processor.num_special_tokens_to_add(b is not None) if add_special_tokens else 0
         budget = max_length - n_special
         if budget < 0:
             raise ValueError(f"max_length={max_length} is smaller than the {n_special} special tokens "
                              f"this tokenizer adds")
-        if budget == 0:                          # nothing left for the texts (as `tokenizers`)
-            a.truncate(0, self.truncation_side)
-            if b is not None:
-                b.truncate(0, self.truncation_side)
-            return
+        if stride and stride >= max(budget, 1):
+            raise ValueError(f"stride={stride} must be smaller than max_length={max_length} minus the "
+                             f"{n_special} special tokens added{' to a pair' if b is not None else ''} "
+                             f"(= {budget}): the windows of return_overflowing_tokens overlap by "
+                             f"`stride` tokens")
+
+        def cut(enc: Encoding, n: int) -> list[Encoding]:
+            if overflow:
+                return enc.windows(n, stride, self.truncation_side)
+            if n < len(enc):
+                if 0 < n <= stride:             # the check `tokenizers` makes even without overflow
+                    enc.windows(n, stride, self.truncation_side)
+                enc.truncate(n, self.truncation_side)
+            return [enc]
+
+        keep_b: list[Encoding] | None = None if b is None else [b]
         total = len(a) + (len(b) if b is not None else 0)
+        if budget == 0:                          # nothing left for the texts (as `tokenizers`)
+            return cut(a, 0), (None if b is None else cut(b, 0))
         if total <= budget:
-            return
-        side = self.truncation_side
+            return [a], keep_b
         if strategy == "longest_first":
             if b is None:
-                a.truncate(budget, side)
-                return
+                return cut(a, budget), None
             # Cut the longer one down to what the shorter leaves, or both to half when both are long.
             n1, n2 = sorted((len(a), len(b)))
             n2 = n1 if n1 > budget else max(n1, budget - n1)
@@ -632,18 +781,25 @@ class PreTrainedTokenizer:
                 n2 = n1 + budget % 2
             if len(a) > len(b):
                 n1, n2 = n2, n1
-            a.truncate(n1, side)
-            b.truncate(n2, side)
-            return
+            return cut(a, n1), cut(b, n2)
         if strategy == "only_second" and b is None:
-            raise ValueError("truncation='only_second' needs a text_pair to truncate")
+            raise ValueError("truncation='only_second' needs a text_pair to truncate; use "
+                             "truncation=True (longest_first) or 'only_first' for a single text")
         target = a if strategy == "only_first" else b
+        other = b if strategy == "only_first" else a
         to_remove = total - budget
         if len(target) <= to_remove:
-            raise ValueError(f"truncation={strategy!r}: the {'first' if target is a else 'second'} "
-                             f"sequence has {len(target)} tokens, too short to remove the {to_remove} "
-                             f"needed for max_length={max_length}; use truncation='longest_first'")
-        target.truncate(len(target) - to_remove, side)
+            which, other_name = ("first", "second") if target is a else ("second", "first")
+            n_other = len(other) if other is not None else 0
+            room = budget - n_other
+            raise ValueError(
+                f"truncation={strategy!r} cannot fit max_length={max_length}: the {other_name} "
+                f"sequence has {n_other} tokens and {n_special} special tokens are added, which "
+                f"leaves {'no room' if room <= 0 else f'only {room} tokens'} for the {which} sequence "
+                f"({len(target)} tokens, truncated to at least 1); use a larger max_length, a shorter "
+                f"{other_name} text, or truncation='longest_first'")
+        windows = cut(target, len(target) - to_remove)
+        return (windows, keep_b) if target is a else ([a], windows)
 
     def _pad(self, enc: Encoding, length: int, side: str) -> None:
         n = length - len(enc)
@@ -652,19 +808,44 @@ class PreTrainedTokenizer:
         pad_id = self.pad_token_id
         fill = {"ids": [pad_id] * n, "tokens": [self.pad_token] * n, "offsets": [(0, 0)] * n,
                 "word_ids": [None] * n, "type_ids": [self.pad_token_type_id] * n,
-                "special_tokens_mask": [1] * n, "attention_mask": [0] * n}
+                "special_tokens_mask": [1] * n, "attention_mask": [0] * n, "sequence_ids": [None] * n}
         for name, values in fill.items():
             current = getattr(enc, name)
             setattr(enc, name, current + values if side == "right" else values + current)
+
+    def _encode_with_overflow(self, first: str, second: str | None, trunc_strategy: str,
+                              max_length: int | None, add_special_tokens: bool, stride: int,
+                              overflow: bool) -> list[Encoding]:
+        """One text (or pair) -> its encoding, followed by its overflow windows if asked.
+
+        With a pair whose both sides overflow, the windows combine like `tokenizers` does:
+        (A1, B1), then each later A window with B1 and every later B window, then A1 with
+        every later B window.
+        """
+        a = self._encode_sequence(first, 0)
+        b = self._encode_sequence(second, 1) if second is not None else None
+        if trunc_strategy == "do_not_truncate":
+            return [self._post_process(a, b, add_special_tokens)]
+        wa, wb = self._truncate(a, b, max_length, trunc_strategy, add_special_tokens, stride, overflow)
+        for w in wa + (wb or []):                # trim offsets once per window, as `tokenizers`
+            self._postprocess_offsets(w)
+        if wb is None:
+            return [self._apply_template(w, None, add_special_tokens) for w in wa]
+        pairs = [(wa[0], wb[0])]
+        for extra_a in wa[1:]:
+            pairs += [(extra_a, wb[0])] + [(extra_a, extra_b) for extra_b in wb[1:]]
+        pairs += [(wa[0], extra_b) for extra_b in wb[1:]]
+        return [self._apply_template(x, y, add_special_tokens) for x, y in pairs]
 
     def __call__(self, text: str | Sequence[str] | Sequence[tuple[str, str]],
                  text_pair: str | Sequence[str] | None = None, *,
                  add_special_tokens: bool = True, padding: bool | str = False,
                  truncation: bool | str | None = None, max_length: int | None = None,
-                 pad_to_multiple_of: int | None = None, padding_side: str | None = None,
-                 return_tensors: str | None = None, return_token_type_ids: bool | None = None,
-                 return_attention_mask: bool | None = None, return_offsets_mapping: bool = False,
-                 return_special_tokens_mask: bool = False, return_length: bool = False,
+                 stride: int = 0, pad_to_multiple_of: int | None = None,
+                 padding_side: str | None = None, return_tensors: str | None = None,
+                 return_token_type_ids: bool | None = None, return_attention_mask: bool | None = None,
+                 return_overflowing_tokens: bool = False, return_special_tokens_mask: bool = False,
+                 return_offsets_mapping: bool = False, return_length: bool = False,
                  verbose: bool = True) -> BatchEncoding:
         """Tokenize a text, a pair, or a batch of either (transformers 4.x semantics).
 
@@ -672,10 +853,30 @@ class PreTrainedTokenizer:
         {'input_ids': [15496, 995], 'attention_mask': [1, 1]}
         >>> tok(["a b c", "d"], padding=True, return_tensors="np").input_ids.shape  # doctest: +SKIP
         (2, 3)
+
+        Long inputs: ``return_overflowing_tokens=True`` keeps what truncation would drop as
+        more windows of at most `max_length` tokens, consecutive windows sharing `stride`
+        tokens. With a pair and ``truncation="only_second"`` only the second text (the
+        context of question answering) is windowed and every window repeats the first text.
+        The output is then always a batch with one row per window, and
+        ``overflow_to_sample_mapping`` gives the input each row comes from::
+
+            >>> enc = tok(question, context, truncation="only_second", max_length=384,
+            ...           stride=128, return_overflowing_tokens=True)      # doctest: +SKIP
+            >>> enc.overflow_to_sample_mapping, enc.sequence_ids(1)[:3]    # doctest: +SKIP
+            ([0, 0, 0], [None, 0, 0])
         """
         batched, pairs = self._check_text_input(text, text_pair)
+        explicit_no_truncation = truncation is False or truncation == "do_not_truncate" or \
+            (truncation is None and max_length is None)
         pad_strategy, trunc_strategy, max_length = self._resolve_strategies(
             padding, truncation, max_length, pad_to_multiple_of, verbose)
+        if not _is_int(stride) or stride < 0:
+            raise ValueError(f"stride must be a non-negative int, got {stride!r}")
+        if return_overflowing_tokens and explicit_no_truncation:
+            raise ValueError(f"return_overflowing_tokens=True needs truncation (got truncation="
+                             f"{truncation!r}{'' if max_length is None else f', max_length={max_length}'}): "
+                             f"pass truncation=True, 'only_first' or 'only_second' with a max_length")
         if return_tensors not in (None, "np"):
             raise ValueError(f"return_tensors={return_tensors!r} is not supported: minitf returns "
                              f"lists (return_tensors=None) or NumPy arrays (return_tensors='np')")
@@ -685,13 +886,13 @@ class PreTrainedTokenizer:
         if self.truncation_side not in ("left", "right"):
             raise ValueError(f"truncation_side must be 'left' or 'right', got {self.truncation_side!r}")
 
-        encodings = []
-        for first, second in pairs:
-            a = self._encode_sequence(first, 0)
-            b = self._encode_sequence(second, 1) if second is not None else None
-            if trunc_strategy != "do_not_truncate":
-                self._truncate(a, b, max_length, trunc_strategy, add_special_tokens)
-            encodings.append(self._post_process(a, b, add_special_tokens))
+        encodings: list[Encoding] = []
+        sample_mapping: list[int] = []
+        for sample, (first, second) in enumerate(pairs):
+            windows = self._encode_with_overflow(first, second, trunc_strategy, max_length,
+                                                 add_special_tokens, stride, return_overflowing_tokens)
+            encodings += windows
+            sample_mapping += [sample] * len(windows)
             if trunc_strategy == "do_not_truncate" and verbose and \
                     len(encodings[-1]) > self.model_max_length:
                 logger.warning("Token indices sequence length is longer than the specified maximum "
@@ -724,6 +925,8 @@ class PreTrainedTokenizer:
                 data[key] = [list(getattr(e, source[key])) for e in encodings]
         if return_length:
             data["length"] = [len(e) for e in encodings]
+        if return_overflowing_tokens:
+            data["overflow_to_sample_mapping"] = sample_mapping
 
         if return_tensors == "np":
             lengths = {len(e) for e in encodings}
@@ -736,8 +939,9 @@ class PreTrainedTokenizer:
                     data[key] = np.array(value, dtype=np.int64).reshape(len(encodings), -1, 2)
                 else:
                     data[key] = np.array(value, dtype=np.int64)
-        elif not batched:
-            # A single text gives flat lists (but `length` stays a one-item list, as transformers).
+        elif not batched and not return_overflowing_tokens:
+            # A single text gives flat lists (but `length` stays a one-item list, as transformers;
+            # with return_overflowing_tokens it stays a batch of windows).
             data = {k: (v[0] if k != "length" else v) for k, v in data.items()}
         return BatchEncoding(data, encodings)
 
