@@ -41,8 +41,11 @@ bench: setup-reference
 notebooks: setup weights
 	$(PY) -m pytest --nbmake notebooks
 
+# Regenerate the golden fixtures with transformers (order matters: pipelines use the encoders' tiny checkpoints)
 fixtures: setup-reference
 	$(PY) weights/make_fixtures.py
+	$(PY) weights/make_fixtures_encoders.py
+	$(PY) weights/make_fixtures_pipelines.py
 
 clean:
 	rm -rf $(VENV) weights/real weights/downloads bench/results

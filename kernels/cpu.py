@@ -197,13 +197,12 @@ def masked_softmax(x, mask, inplace=False):
 _BQ, _BK = 16, 64
 
 
-@numba.njit(parallel=True, fastmath=True, error_model="numpy", cache=True)
-def _flash_attention(q, k, v, mask, scale, out):
+def _flash_attention_body(q, k, v, mask, scale, out):
     """q [b, h, n_q, d], k and v [b, h, n_k, d] (C-contiguous), mask [mb, mh, mq, n_k] bool."""
     nb, nh, nq, d = q.shape
     nk = k.shape[2]
     mb, mh, mq = mask.shape[0], mask.shape[1], mask.shape[2]
-    for bh in numba.prange(nb * nh):
+    for bh in numba.prange(nb * nh):  # one (batch, head) per thread
         b, h = bh // nh, bh % nh
         qh, kh, vh, oh = q[b, h], k[b, h], v[b, h], out[b, h]  # 2-D, contiguous rows
         mk = mask[b if mb > 1 else 0, h if mh > 1 else 0]
@@ -272,6 +271,14 @@ def _flash_attention(q, k, v, mask, scale, out):
                         oh[i, c] /= nk
 
 
+_flags = dict(fastmath=True, error_model="numpy", cache=True)
+# Threads pay off only for big work: a parallel region costs a wake-up of the worker threads,
+# and on a small machine those compete with BLAS's own threads. prange runs as range serially.
+_flash_attention_parallel = numba.njit(parallel=True, **_flags)(_flash_attention_body)
+_flash_attention_serial = numba.njit(**_flags)(_flash_attention_body)
+_PARALLEL_MIN_PAIRS = 1 << 20  # (batch * heads * queries * keys) above which threads are used
+
+
 @register("numba", "attention")
 def attention(q, k, v, mask=None, scale=None):
     """softmax(q k^T * scale, masked) v without the [n_q, n_k] score matrix.
@@ -293,7 +300,8 @@ def attention(q, k, v, mask=None, scale=None):
     out = np.empty((b, h, nq, d), np.float32)
     # contiguous copies (O(n d)) so every row the kernel reads is a contiguous vector
     q, k, v = (np.ascontiguousarray(a) for a in (q, k, v))
-    _flash_attention(q, k, v, mask, np.float32(scale), out)
+    big = b * h * nq * nk >= _PARALLEL_MIN_PAIRS
+    (_flash_attention_parallel if big else _flash_attention_serial)(q, k, v, mask, np.float32(scale), out)
     return out
 
 

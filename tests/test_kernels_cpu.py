@@ -131,14 +131,15 @@ def test_fused_attention_memory_is_linear():
     rng = np.random.default_rng(7)
     q, k, v = (rng.normal(size=(1, 1, n, d)).astype(np.float32) for _ in range(3))
     mask = causal_mask(n, n)
-    peaks = {}
+    peaks, outs = {}, {}
     for backend in ("numpy", "numba"):
         with use_backend(backend):
             scaled_dot_product_attention(q, k, v, mask)  # warm-up (compilation)
             tracemalloc.start()
-            scaled_dot_product_attention(q, k, v, mask)
+            outs[backend], _ = scaled_dot_product_attention(q, k, v, mask)
             peaks[backend] = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
+    np.testing.assert_allclose(outs["numba"], outs["numpy"], atol=2e-5)  # the threaded variant
     scores_bytes = n * n * 4
     assert peaks["numpy"] >= scores_bytes
     assert peaks["numba"] < scores_bytes / 8, peaks
