@@ -37,6 +37,7 @@ parity: setup-reference weights
 bench: setup-reference
 	$(PY) bench/gpt2.py
 	$(PY) bench/kernels.py
+	$(PY) bench/kernels_gpu.py
 
 notebooks: setup weights
 	$(PY) -m pytest --nbmake notebooks

@@ -17,7 +17,11 @@ setup(
     install_requires=["numpy>=1.24", "numba>=0.59", "safetensors>=0.4", "pillow>=9",
                       "matplotlib>=3.6"],
     extras_require={
-        "gpu": ["cupy-cuda12x"],
+        # CuPy's CUDA 12 build: it runs on every driver from 525 on, CUDA 13 drivers included
+        # (cupy-cuda13x needs driver >= 580). [ctk] brings NVRTC, which compiles kernels/*.cu at
+        # run time, and the CUDA libraries from PyPI, so no CUDA toolkit install is needed (an
+        # nvcc-only toolkit such as this machine's CUDA 13 has no NVRTC library).
+        "gpu": ["cupy-cuda12x[ctk]>=14"],
         "hub": ["huggingface_hub>=0.20"],
         # Reference outputs only: parity tests and benchmarks compare against these.
         "reference": ["torch==2.13.0", "transformers>=4.46,<5"],

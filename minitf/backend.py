@@ -5,6 +5,9 @@ Backends:
 - ``"numba"``: the same ops, with compiled Numba kernels (`minitf.kernels.cpu`) swapped in
   for the hot element-wise ones (layer norm, GELU, softmax). Same numbers up to float rounding.
 - ``"cuda"``: arrays live on the GPU as CuPy arrays; chosen per model with ``device="cuda"``.
+  Ops on CuPy arrays run the same NumPy code through CuPy, except where `minitf.kernels.gpu`
+  registers a CUDA kernel (fused attention, layer norm, GELU); it is imported on first use.
+  Under the ``"numpy"`` backend those kernels are left out too, so the readable code runs.
 
     >>> import minitf
     >>> minitf.backend.get_backend()              # doctest: +SKIP
@@ -51,6 +54,8 @@ def _load(name: str) -> bool:
             from .kernels import cpu  # noqa: F401  (registers its kernels on import)
         elif name == "cuda":
             import cupy  # noqa: F401
+
+            from .kernels import gpu  # noqa: F401  (registers its kernels on import)
     except ImportError:
         return False
     _loaded.add(name)
@@ -107,14 +112,28 @@ def register(backend: str, op: str):
 def kernel(op: str, x) -> Callable | None:
     """The kernel registered for `op` under the active backend, or None to use the NumPy code.
 
-    Kernels are only used for float32/float64 NumPy arrays on the CPU.
+    CPU kernels are only used for float32/float64 NumPy arrays. For a CuPy array it is the
+    "cuda" kernel of `op`, if one is registered for x's dtype (see `minitf.kernels.gpu`).
     """
+    if type(x).__module__.startswith("cupy"):
+        return _cuda_kernel(op, x)
     if type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64):
         return None
     name = get_backend()
     if name == "numpy":
         return None
     return _registry[name].get(op)
+
+
+def _cuda_kernel(op: str, x) -> Callable | None:
+    """The CUDA kernel for `op` on CuPy array x, or None: then the NumPy code runs through CuPy
+    (ops without a kernel, dtypes the kernel does not take, or the "numpy" backend)."""
+    if get_backend() == "numpy" or not _load("cuda"):
+        return None
+    fn = _registry["cuda"].get(op)
+    if fn is None or x.dtype.name not in getattr(fn, "dtypes", ()):
+        return None
+    return fn
 
 
 def to_device(array, device: str):

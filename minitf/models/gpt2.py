@@ -44,7 +44,7 @@ class GPT2Attention(Module):
 
     def __call__(self, x, mask, cache=None, output_attentions=False):
         qkv = self.c_attn(x)  # [b, t, d] -> [b, t, 3d]
-        q, k, v = np.split(qkv, 3, axis=-1) if isinstance(qkv, np.ndarray) else qkv.split(3, axis=-1)
+        q, k, v = get_array_module(qkv).split(qkv, 3, axis=-1)  # 3 x [b, t, d]
         q, k, v = (split_heads(a, self.n_head) for a in (q, k, v))  # 3 x [b, h, t, hd]
         if cache is not None:
             k, v = cache.update(self.layer_idx, k, v)  # [b, h, past + t, hd]
