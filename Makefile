@@ -2,7 +2,7 @@
 #   make demo     environment + offline weights + the command-line tour
 #   make test     environment + offline weights + unit, golden-fixture, kernel and notebook tests
 #   make parity   the same comparisons live against torch + transformers
-#   make bench    GPT-2 small and kernel speed against PyTorch in the same run
+#   make bench    GPT-2 small, BERT-base and kernel speed against PyTorch in the same run
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -36,6 +36,7 @@ parity: setup-reference weights
 
 bench: setup-reference
 	$(PY) bench/gpt2.py
+	$(PY) bench/bert.py
 	$(PY) bench/kernels.py
 	$(PY) bench/kernels_gpu.py
 

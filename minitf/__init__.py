@@ -8,14 +8,32 @@
 The public names follow `transformers`, so course code ports by changing one import.
 """
 from . import backend, ops
-from .config import AutoConfig, GPT2Config, PretrainedConfig
+from .config import (AutoConfig, BertConfig, DistilBertConfig, GPT2Config, PretrainedConfig,
+                     RobertaConfig)
 from .generation import GenerationStats, KVCache, TextIteratorStreamer, TextStreamer
-from .models import AutoModel, AutoModelForCausalLM, GPT2LMHeadModel, GPT2Model
+from .models import (AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM,
+                     AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
+                     AutoModelForTokenClassification, BertForMaskedLM, BertForQuestionAnswering,
+                     BertForSequenceClassification, BertForTokenClassification, BertModel,
+                     DistilBertForMaskedLM, DistilBertForQuestionAnswering,
+                     DistilBertForSequenceClassification, DistilBertForTokenClassification,
+                     DistilBertModel, GPT2LMHeadModel, GPT2Model, RobertaForMaskedLM,
+                     RobertaForQuestionAnswering, RobertaForSequenceClassification,
+                     RobertaForTokenClassification, RobertaModel)
 from .pipelines import pipeline
 from .tokenizers import AutoTokenizer
 
 __version__ = "0.1.0"
 
-__all__ = ["backend", "ops", "AutoConfig", "GPT2Config", "PretrainedConfig", "GenerationStats",
-           "KVCache", "TextIteratorStreamer", "TextStreamer", "AutoModel", "AutoModelForCausalLM",
-           "GPT2LMHeadModel", "GPT2Model", "pipeline", "AutoTokenizer", "__version__"]
+__all__ = ["backend", "ops", "AutoConfig", "GPT2Config", "BertConfig", "DistilBertConfig",
+           "RobertaConfig", "PretrainedConfig", "GenerationStats", "KVCache",
+           "TextIteratorStreamer", "TextStreamer", "AutoModel", "AutoModelForCausalLM",
+           "AutoModelForMaskedLM", "AutoModelForSequenceClassification",
+           "AutoModelForTokenClassification", "AutoModelForQuestionAnswering",
+           "GPT2LMHeadModel", "GPT2Model", "BertModel", "BertForMaskedLM",
+           "BertForSequenceClassification", "BertForTokenClassification",
+           "BertForQuestionAnswering", "DistilBertModel", "DistilBertForMaskedLM",
+           "DistilBertForSequenceClassification", "DistilBertForTokenClassification",
+           "DistilBertForQuestionAnswering", "RobertaModel", "RobertaForMaskedLM",
+           "RobertaForSequenceClassification", "RobertaForTokenClassification",
+           "RobertaForQuestionAnswering", "pipeline", "AutoTokenizer", "__version__"]

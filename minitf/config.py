@@ -37,12 +37,15 @@ class PretrainedConfig:
             if generic in kwargs and own not in kwargs:
                 values[own] = values.pop(generic)
         values["model_type"] = self.model_type or values.get("model_type", "")
+        num_labels = values.pop("num_labels", None)  # not stored: it is len(id2label)
         if values.get("id2label"):
             values["id2label"] = {int(k): v for k, v in values["id2label"].items()}
             values.setdefault("label2id", None)
             if not values["label2id"]:
                 values["label2id"] = {v: k for k, v in values["id2label"].items()}
         self.__dict__.update(values)
+        if num_labels is not None:  # `num_labels=5` as in transformers: LABEL_0 ... LABEL_4
+            self.num_labels = num_labels
 
     def __getattr__(self, name):
         # Only called when normal lookup fails: try the alias table (hidden_size -> n_embd).
@@ -52,12 +55,21 @@ class PretrainedConfig:
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     def __setattr__(self, name, value):
+        if name == "num_labels":  # a property with a setter: let it run
+            return object.__setattr__(self, name, value)
         name = type(self).attribute_map.get(name, name)
         self.__dict__[name] = value
 
     @property
     def num_labels(self) -> int:
         return len(self.id2label) if self.id2label else 2
+
+    @num_labels.setter
+    def num_labels(self, n: int) -> None:
+        """A different number of labels replaces the label names by LABEL_0 ... LABEL_{n-1}."""
+        if not self.__dict__.get("id2label") or len(self.id2label) != n:
+            self.__dict__["id2label"] = {i: f"LABEL_{i}" for i in range(int(n))}
+            self.__dict__["label2id"] = {f"LABEL_{i}": i for i in range(int(n))}
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -118,7 +130,52 @@ class GPT2Config(PretrainedConfig):
                      "num_attention_heads": "n_head", "num_hidden_layers": "n_layer"}
 
 
-CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {"gpt2": GPT2Config}
+class BertConfig(PretrainedConfig):
+    """BERT's hyper-parameters; the defaults are those of `bert-base-uncased`.
+
+    The names are already the generic ones (hidden_size, num_hidden_layers ...), so there is
+    no attribute map. `type_vocab_size` is the number of segments (sentence A / B).
+    """
+
+    model_type = "bert"
+    defaults = {
+        "vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+        "intermediate_size": 3072, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 512, "type_vocab_size": 2,
+        "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+        "position_embedding_type": "absolute", "classifier_dropout": None, "is_decoder": False,
+        "add_cross_attention": False,
+    }
+
+
+class RobertaConfig(BertConfig):
+    """RoBERTa = BERT's architecture with other defaults (those of transformers' RobertaConfig):
+    a 50265-token byte-level BPE, <s>=0 <pad>=1 </s>=2. Real checkpoints (roberta-base) set
+    max_position_embeddings=514 and type_vocab_size=1, because positions start at pad+1."""
+
+    model_type = "roberta"
+    defaults = {**BertConfig.defaults, "vocab_size": 50265, "pad_token_id": 1, "bos_token_id": 0,
+                "eos_token_id": 2}
+
+
+class DistilBertConfig(PretrainedConfig):
+    """DistilBERT's hyper-parameters (defaults of `distilbert-base-uncased`): BERT-base halved in
+    depth, with its own names (dim, n_layers, n_heads, hidden_dim, activation)."""
+
+    model_type = "distilbert"
+    defaults = {
+        "vocab_size": 30522, "max_position_embeddings": 512, "sinusoidal_pos_embds": False,
+        "n_layers": 6, "n_heads": 12, "dim": 768, "hidden_dim": 4 * 768, "dropout": 0.1,
+        "attention_dropout": 0.1, "activation": "gelu", "initializer_range": 0.02,
+        "qa_dropout": 0.1, "seq_classif_dropout": 0.2, "pad_token_id": 0,
+    }
+    attribute_map = {"hidden_size": "dim", "num_attention_heads": "n_heads",
+                     "num_hidden_layers": "n_layers"}
+
+
+CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
+    "gpt2": GPT2Config, "bert": BertConfig, "distilbert": DistilBertConfig, "roberta": RobertaConfig,
+}
 
 
 class AutoConfig:

@@ -28,6 +28,8 @@ def linear(x, weight, bias=None):
 
     [..., in] @ [in, out] -> [..., out]
     """
+    if x.ndim > 2:  # one [n, in] @ [in, out] BLAS call instead of one per leading index
+        return linear(x.reshape(-1, x.shape[-1]), weight, bias).reshape(*x.shape[:-1], weight.shape[-1])
     y = x @ weight  # [..., in] -> [..., out]
     if bias is not None:
         y += bias  # in place: no second [..., out] temporary

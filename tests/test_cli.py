@@ -7,7 +7,8 @@ import pytest
 
 from minitf.cli import main
 
-TINY = str(Path(__file__).resolve().parents[1] / "weights" / "tiny-gpt2")
+ROOT = Path(__file__).resolve().parents[1]
+TINY = str(ROOT / "weights" / "tiny-gpt2")
 
 
 def test_tour_offline_says_which_model_served(capsys, monkeypatch, tmp_path):
@@ -18,6 +19,30 @@ def test_tour_offline_says_which_model_served(capsys, monkeypatch, tmp_path):
     assert "tiny-gpt2" in out and "no real GPT-2" in out
     assert "'generated_text': 'In this course, we will teach you how to" in out
     assert "tokens per second" in out
+
+
+def test_tour_offline_understanding_tasks(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # none of the course's models cached
+    tasks = ["sentiment-analysis", "zero-shot-classification", "fill-mask", "ner", "question-answering"]
+    assert main(["tour", "--offline", *tasks]) == 0
+    out = capsys.readouterr().out
+    for task in tasks:
+        assert f"== {task} ==" in out
+    assert out.count("no real fine-tuned") == 5 and "random weights" in out
+    assert "tiny-distilbert-seqcls" in out and "tiny-bert-nli" in out and "tiny-roberta-mlm" in out
+    assert "{'label': " in out and "'labels': [" in out and "'token_str': " in out
+    assert "'entity_group': " in out and "'answer': " in out
+    assert "about <mask> models" in out                    # the model's own mask token
+
+
+def test_tour_sentence_similarity_on_real_minilm(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    if not (ROOT / "weights" / "real" / "all-MiniLM-L6-v2" / "model.safetensors").is_file():
+        pytest.skip("the real all-MiniLM-L6-v2 is fetched by `make weights`")
+    assert main(["tour", "--offline", "sentence-similarity"]) == 0   # alias of feature-extraction
+    out = capsys.readouterr().out
+    assert "== feature-extraction ==" in out and "all-MiniLM-L6-v2" in out
+    assert "(1, 8, 384)" in out and "sentence similarity" in out
 
 
 def test_generate_with_flags_and_stats(capsys):

@@ -91,12 +91,16 @@ def compare_with_transformers(model, hf_model, atol: float = 1e-4, rtol: float =
                 theirs[__name] = arr.detach().float().numpy()
 
         hooks.append(module.register_forward_hook(hook))
+    import inspect
+
+    # decoders get use_cache=False (plain forward); encoders' forward has no such argument
+    extra = {"use_cache": False} if "use_cache" in inspect.signature(hf_model.forward).parameters else {}
     try:
         with torch.no_grad():
-            hf_model(**{k: torch.from_numpy(np.asarray(v)) for k, v in inputs.items()}, use_cache=False)
+            hf_model(**{k: torch.from_numpy(np.asarray(v)) for k, v in inputs.items()}, **extra)
     finally:
         for h in hooks:
             h.remove()
     with trace(model) as ours:
-        model(**inputs, use_cache=False)
+        model(**inputs, **extra)
     return compare_outputs(ours, theirs, order, atol, rtol)

@@ -1,5 +1,22 @@
 """One model family per file. `auto` maps config.json to the right class."""
-from .auto import (AutoModel, AutoModelForCausalLM, MODEL_CLASSES)
+from .auto import (AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM,
+                   AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
+                   AutoModelForTokenClassification, MODEL_CLASSES)
+from .bert import (BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification,
+                   BertForTokenClassification, BertModel)
+from .distilbert import (DistilBertForMaskedLM, DistilBertForQuestionAnswering,
+                         DistilBertForSequenceClassification, DistilBertForTokenClassification,
+                         DistilBertModel)
 from .gpt2 import GPT2LMHeadModel, GPT2Model
+from .roberta import (RobertaForMaskedLM, RobertaForQuestionAnswering,
+                      RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel)
 
-__all__ = ["AutoModel", "AutoModelForCausalLM", "MODEL_CLASSES", "GPT2LMHeadModel", "GPT2Model"]
+__all__ = ["AutoModel", "AutoModelForCausalLM", "AutoModelForMaskedLM",
+           "AutoModelForQuestionAnswering", "AutoModelForSequenceClassification",
+           "AutoModelForTokenClassification", "MODEL_CLASSES", "GPT2LMHeadModel", "GPT2Model",
+           "BertModel", "BertForMaskedLM", "BertForSequenceClassification",
+           "BertForTokenClassification", "BertForQuestionAnswering",
+           "DistilBertModel", "DistilBertForMaskedLM", "DistilBertForSequenceClassification",
+           "DistilBertForTokenClassification", "DistilBertForQuestionAnswering",
+           "RobertaModel", "RobertaForMaskedLM", "RobertaForSequenceClassification",
+           "RobertaForTokenClassification", "RobertaForQuestionAnswering"]

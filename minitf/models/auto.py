@@ -10,11 +10,30 @@ from __future__ import annotations
 
 from ..config import AutoConfig
 from ..hub import resolve
+from .bert import (BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification,
+                   BertForTokenClassification, BertModel)
+from .distilbert import (DistilBertForMaskedLM, DistilBertForQuestionAnswering,
+                         DistilBertForSequenceClassification, DistilBertForTokenClassification,
+                         DistilBertModel)
 from .gpt2 import GPT2LMHeadModel, GPT2Model
+from .roberta import (RobertaForMaskedLM, RobertaForQuestionAnswering,
+                      RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel)
 
 MODEL_CLASSES: dict[str, dict[str, type]] = {
-    "base": {"gpt2": GPT2Model},
+    "base": {"gpt2": GPT2Model, "bert": BertModel, "distilbert": DistilBertModel,
+             "roberta": RobertaModel},
     "causal-lm": {"gpt2": GPT2LMHeadModel},
+    "masked-lm": {"bert": BertForMaskedLM, "distilbert": DistilBertForMaskedLM,
+                  "roberta": RobertaForMaskedLM},
+    "sequence-classification": {"bert": BertForSequenceClassification,
+                                "distilbert": DistilBertForSequenceClassification,
+                                "roberta": RobertaForSequenceClassification},
+    "token-classification": {"bert": BertForTokenClassification,
+                             "distilbert": DistilBertForTokenClassification,
+                             "roberta": RobertaForTokenClassification},
+    "question-answering": {"bert": BertForQuestionAnswering,
+                           "distilbert": DistilBertForQuestionAnswering,
+                           "roberta": RobertaForQuestionAnswering},
 }
 
 
@@ -55,3 +74,19 @@ class AutoModel(_AutoModel):
 
 class AutoModelForCausalLM(_AutoModel):
     task = "causal-lm"
+
+
+class AutoModelForMaskedLM(_AutoModel):
+    task = "masked-lm"
+
+
+class AutoModelForSequenceClassification(_AutoModel):
+    task = "sequence-classification"
+
+
+class AutoModelForTokenClassification(_AutoModel):
+    task = "token-classification"
+
+
+class AutoModelForQuestionAnswering(_AutoModel):
+    task = "question-answering"

@@ -31,6 +31,7 @@ the algorithm through a handful of hooks (``_model_*``, ``_tokenize_piece``, ``_
 """
 from __future__ import annotations
 
+import abc
 import json
 import logging
 import os
@@ -357,7 +358,7 @@ class TemplatePostProcessor:
 # ----------------------------------------------------------------------------------------------
 # The base class
 # ----------------------------------------------------------------------------------------------
-class PreTrainedTokenizer:
+class PreTrainedTokenizer(abc.ABC):
     """Base class: added/special tokens, __call__ with padding and truncation, decoding.
 
     Subclasses implement the algorithm:
@@ -405,17 +406,21 @@ class PreTrainedTokenizer:
                 raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
 
     # ---- hooks the algorithm provides ------------------------------------------------------
+    @abc.abstractmethod
     def _model_vocab(self) -> dict[str, int]:
-        raise NotImplementedError
+        """token -> id of the algorithm's own vocabulary (added tokens excluded)."""
 
+    @abc.abstractmethod
     def _model_id_to_token(self) -> dict[int, str]:
-        raise NotImplementedError
+        """id -> token, the inverse of `_model_vocab`."""
 
+    @abc.abstractmethod
     def _tokenize_piece(self, text: str, start: int, end: int):
-        raise NotImplementedError
+        """Tokens (with offsets) of one stretch of text that holds no added token."""
 
+    @abc.abstractmethod
     def _decode_tokens(self, tokens: list[str]) -> str:
-        raise NotImplementedError
+        """Text for a list of the algorithm's tokens."""
 
     def _postprocess_offsets(self, encoding: Encoding) -> None:
         """Adjust the offsets of one sequence before special tokens are added (default: no-op)."""
@@ -1071,8 +1076,9 @@ class PreTrainedTokenizer:
         return cls._from_folder(folder, name_or_path=os.fspath(name_or_path), **kwargs)
 
     @classmethod
+    @abc.abstractmethod
     def _from_folder(cls, folder: Path, **kwargs: Any) -> "PreTrainedTokenizer":
-        raise NotImplementedError
+        """Build the tokenizer from the files of a model folder."""
 
     def _config_dict(self) -> dict[str, Any]:
         """What tokenizer_config.json holds for this tokenizer."""
