@@ -277,6 +277,10 @@ _flags = dict(fastmath=True, error_model="numpy", cache=True)
 _flash_attention_parallel = numba.njit(parallel=True, **_flags)(_flash_attention_body)
 _flash_attention_serial = numba.njit(**_flags)(_flash_attention_body)
 _PARALLEL_MIN_PAIRS = 1 << 20  # (batch * heads * queries * keys) above which threads are used
+# On a 2-core CPU, BLAS matmuls + the masked softmax kernel beat this kernel's scalar dot
+# products at every size (bench/kernels.py); what the kernel wins is memory. So it takes over
+# only when the full score matrix would be big; below, the caller's BLAS path runs.
+FUSED_MIN_SCORE_BYTES = 64 << 20
 
 
 @register("numba", "attention")
@@ -290,6 +294,8 @@ def attention(q, k, v, mask=None, scale=None):
         return None
     b, h, nq, d = q.shape
     nk = k.shape[2]
+    if b * h * nq * nk * 4 < FUSED_MIN_SCORE_BYTES:
+        return None  # small enough: the BLAS path is faster
     if mask is None:
         mask = np.ones((1, 1, 1, nk), np.bool_)
     mask = np.asarray(mask, dtype=np.bool_)

@@ -84,7 +84,7 @@ def causal_attention(q, k, v, mask, scale: float | None = None, block: int = 128
     includes the causal part. Returns out [b, h, t, d].
     """
     t, past = q.shape[2], k.shape[2] - q.shape[2]
-    if t <= block or kernel("attention", q) is not None:  # a fused kernel skips the triangle itself
+    if t <= block or not isinstance(q, np.ndarray):  # (on the GPU the fused kernel skips the triangle)
         return scaled_dot_product_attention(q, k, v, mask, scale)[0]
     out = None
     for start in range(0, t, block):
