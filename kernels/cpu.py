@@ -106,7 +106,7 @@ def _gelu_erf_flat(x, out):
 
 @register("numba", "gelu")
 def gelu(x):
-    """erf-GELU, [...] -> [...]"""
+    """erf-GELU, [...] -> [...] (libm's erf, one pass)"""
     flat = np.ascontiguousarray(x).ravel()
     out = np.empty_like(flat)
     _gelu_erf_flat(flat, out)
