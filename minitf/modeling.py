@@ -293,3 +293,26 @@ def _read_generation_config(folder) -> dict:
         except json.JSONDecodeError as err:
             raise ValueError(f"{path} is not valid JSON: {err}") from None
     return {}
+
+
+def check_inputs(input_ids, inputs_embeds, xp):
+    """Exactly one of input_ids [b, t] (integers; [t] is read as one sequence) or
+    inputs_embeds [b, t, d]. Returns both, converted to arrays."""
+    if (input_ids is None) == (inputs_embeds is None):
+        raise ValueError("pass exactly one of input_ids or inputs_embeds")
+    if input_ids is None:
+        inputs_embeds = xp.asarray(inputs_embeds)
+        if inputs_embeds.ndim != 3:
+            raise ValueError(f"inputs_embeds must have shape (batch, seq, hidden); got "
+                             f"{tuple(inputs_embeds.shape)}")
+        return None, inputs_embeds
+    input_ids = xp.asarray(input_ids)
+    if input_ids.dtype.kind not in "iu":
+        raise TypeError(f"input_ids must be integers (got dtype {input_ids.dtype})")
+    if input_ids.ndim == 1:
+        input_ids = input_ids[None, :]
+    if input_ids.ndim != 2:
+        raise ValueError(f"input_ids must have shape (batch, seq); got {tuple(input_ids.shape)}")
+    if input_ids.shape[1] == 0:
+        raise ValueError("input_ids is empty (sequence length 0); give at least one token")
+    return input_ids, None

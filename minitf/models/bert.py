@@ -22,7 +22,7 @@ Linear layers are torch's: weight [out, in], y = x @ W.T + b.
 
 This file also holds what the encoder families share: `EncoderPreTrainedModel` (loading a base
 checkpoint into a model with a task head, and the reverse, as transformers does) and the input
-checks (`check_ids`, `check_inputs`, `check_attention_mask`).
+checks (`check_ids`, `check_attention_mask`; `check_inputs` is shared with GPT-2 in modeling.py).
 """
 from __future__ import annotations
 
@@ -37,33 +37,11 @@ from .. import ops
 from ..attention import merge_heads, padding_mask, scaled_dot_product_attention, split_heads
 from ..backend import get_array_module
 from ..config import BertConfig
-from ..modeling import Embedding, LayerNorm, Linear, Module, ModelOutput, PreTrainedModel
+from ..modeling import (Embedding, LayerNorm, Linear, Module, ModelOutput, PreTrainedModel,
+                        check_inputs)
 
 
 # -- input checks shared by the encoder families ------------------------------------------------
-def check_inputs(input_ids, inputs_embeds, xp):
-    """Exactly one of input_ids [b, t] (integers; [t] is read as one sequence) or
-    inputs_embeds [b, t, d]. Returns both, converted to arrays."""
-    if (input_ids is None) == (inputs_embeds is None):
-        raise ValueError("pass exactly one of input_ids or inputs_embeds")
-    if input_ids is None:
-        inputs_embeds = xp.asarray(inputs_embeds)
-        if inputs_embeds.ndim != 3:
-            raise ValueError(f"inputs_embeds must have shape (batch, seq, hidden); got "
-                             f"{tuple(inputs_embeds.shape)}")
-        return None, inputs_embeds
-    input_ids = xp.asarray(input_ids)
-    if input_ids.dtype.kind not in "iu":
-        raise TypeError(f"input_ids must be integers (got dtype {input_ids.dtype})")
-    if input_ids.ndim == 1:
-        input_ids = input_ids[None, :]
-    if input_ids.ndim != 2:
-        raise ValueError(f"input_ids must have shape (batch, seq); got {tuple(input_ids.shape)}")
-    if input_ids.shape[1] == 0:
-        raise ValueError("input_ids is empty (sequence length 0); give at least one token")
-    return input_ids, None
-
-
 def check_ids(ids, n: int, what: str, limit_name: str):
     """Raise an IndexError naming the bad id and the config field when ids fall outside 0..n-1."""
     if ids.size:

@@ -23,7 +23,7 @@ from ..backend import get_array_module
 from ..config import GPT2Config
 from ..generation.kv_cache import KVCache
 from ..generation.utils import GenerationMixin
-from ..modeling import Conv1D, Embedding, LayerNorm, Module, ModelOutput, PreTrainedModel
+from ..modeling import Conv1D, Embedding, LayerNorm, Module, ModelOutput, PreTrainedModel, check_inputs
 
 
 class GPT2Attention(Module):
@@ -103,7 +103,7 @@ class GPT2Model(PreTrainedModel):
                  token_type_ids=None, inputs_embeds=None, return_dict=True):
         cfg = self.config
         xp = get_array_module(self.wte.weight)
-        input_ids, inputs_embeds = _check_inputs(input_ids, inputs_embeds, xp)
+        input_ids, inputs_embeds = check_inputs(input_ids, inputs_embeds, xp)
         b, t = (input_ids.shape if input_ids is not None else inputs_embeds.shape[:2])
         use_cache = cfg.use_cache if use_cache is None else use_cache
         cache = _as_cache(past_key_values, cfg.n_layer) if (use_cache or past_key_values is not None) else None
@@ -182,23 +182,6 @@ class GPT2LMHeadModel(PreTrainedModel, GenerationMixin):
     # -- used by GenerationMixin -------------------------------------------------------------
     def new_cache(self, capacity: int = 0) -> KVCache:
         return KVCache(self.config.n_layer, capacity)
-
-
-def _check_inputs(input_ids, inputs_embeds, xp):
-    if (input_ids is None) == (inputs_embeds is None):
-        raise ValueError("pass exactly one of input_ids or inputs_embeds")
-    if input_ids is None:
-        return None, xp.asarray(inputs_embeds)
-    input_ids = xp.asarray(input_ids)
-    if input_ids.dtype.kind not in "iu":
-        raise TypeError(f"input_ids must be integers (got dtype {input_ids.dtype})")
-    if input_ids.ndim == 1:
-        input_ids = input_ids[None, :]
-    if input_ids.ndim != 2:
-        raise ValueError(f"input_ids must have shape (batch, seq); got {tuple(input_ids.shape)}")
-    if input_ids.shape[1] == 0:
-        raise ValueError("input_ids is empty (sequence length 0); give at least one token")
-    return input_ids, None
 
 
 def _as_cache(past_key_values, n_layer: int) -> KVCache:
