@@ -1149,6 +1149,17 @@ def clean_up_tokenization(text: str) -> str:
             .replace(" 've", "'ve").replace(" 're", "'re"))
 
 
+def read_tokenizer_config(folder: Path) -> dict[str, Any]:
+    """tokenizer_config.json, completed by special_tokens_map.json (the config wins on a clash)."""
+    config: dict[str, Any] = {}
+    if (folder / "tokenizer_config.json").is_file():
+        config.update(read_json(folder / "tokenizer_config.json"))
+    if (folder / "special_tokens_map.json").is_file():
+        for key, value in read_json(folder / "special_tokens_map.json").items():
+            config.setdefault(key, value)
+    return config
+
+
 def read_json(path: Path) -> Any:
     """Read a JSON file; a syntax error names the file, line and column."""
     try:

@@ -44,6 +44,7 @@ from typing import Any, Iterable
 from minitf.tokenizers.base import (
     WHITESPACE, AddedToken, Encoding, PreTrainedTokenizer, TemplatePostProcessor, char_class,
     read_json,
+    read_tokenizer_config,
 )
 
 
@@ -452,12 +453,7 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
     @classmethod
     def _from_folder(cls, folder: Path, **kwargs: Any) -> "ByteLevelBPETokenizer":
         folder = Path(folder)
-        config: dict[str, Any] = {}
-        if (folder / "tokenizer_config.json").is_file():
-            config.update(read_json(folder / "tokenizer_config.json"))
-        if (folder / "special_tokens_map.json").is_file():
-            for key, value in read_json(folder / "special_tokens_map.json").items():
-                config.setdefault(key, value)
+        config = read_tokenizer_config(folder)
         model_type = ""
         if (folder / "config.json").is_file():
             model_type = str(read_json(folder / "config.json").get("model_type", ""))

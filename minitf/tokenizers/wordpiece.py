@@ -46,6 +46,7 @@ from typing import Any, Iterable
 from minitf.tokenizers.base import (
     WHITESPACE, AddedToken, Encoding, PreTrainedTokenizer, TemplatePostProcessor, _in_ranges,
     read_json,
+    read_tokenizer_config,
 )
 
 # ----------------------------------------------------------------------------------------------
@@ -669,12 +670,7 @@ class WordPieceTokenizer(PreTrainedTokenizer):
     @classmethod
     def _from_folder(cls, folder: Path, **kwargs: Any) -> "WordPieceTokenizer":
         folder = Path(folder)
-        config: dict[str, Any] = {}
-        if (folder / "tokenizer_config.json").is_file():
-            config.update(read_json(folder / "tokenizer_config.json"))
-        if (folder / "special_tokens_map.json").is_file():
-            for key, value in read_json(folder / "special_tokens_map.json").items():
-                config.setdefault(key, value)
+        config = read_tokenizer_config(folder)
         tokenizer_class = str(config.get("tokenizer_class") or "").removesuffix("Fast")
         if not tokenizer_class and (folder / "config.json").is_file():
             model_type = str(read_json(folder / "config.json").get("model_type", ""))
