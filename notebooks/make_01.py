@@ -9,21 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbbuild import Notebook
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "01_gpt2_from_scratch.ipynb"
-
-CELLS: list[tuple[str, str]] = []
-
-
-def md(text: str) -> None:
-    CELLS.append(("md", text.strip("\n")))
-
-
-def code(text: str) -> None:
-    CELLS.append(("code", text.strip("\n")))
+NB = Notebook(Path(__file__).resolve().parent / "01_gpt2_from_scratch.ipynb")
+md, code = NB.md, NB.code
 
 
 # ----------------------------------------------------------------------------------------------
@@ -595,19 +584,5 @@ breakpoint inside `minitf/attention/full.py` and run a cell of this notebook.
 """)
 
 
-def build() -> nbformat.NotebookNode:
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    for i, (kind, src) in enumerate(CELLS):
-        cell = new_markdown_cell(src) if kind == "md" else new_code_cell(src)
-        cell["id"] = f"cell-{i:02d}"  # stable ids: regenerating gives the same file
-        nb.cells.append(cell)
-    return nb
-
-
 if __name__ == "__main__":
-    notebook = build()
-    nbformat.validate(notebook)
-    OUT.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
-    print(f"wrote {OUT} ({len(notebook.cells)} cells)")
+    NB.write()

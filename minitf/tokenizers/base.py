@@ -1160,6 +1160,14 @@ def read_tokenizer_config(folder: Path) -> dict[str, Any]:
     return config
 
 
+def single_pre_tokenizer(data: dict) -> Any:
+    """tokenizer.json's pre_tokenizer, unwrapped when it is a Sequence of just one."""
+    pre = data.get("pre_tokenizer")
+    if isinstance(pre, dict) and pre.get("type") == "Sequence" and len(pre.get("pretokenizers", [])) == 1:
+        pre = pre["pretokenizers"][0]
+    return pre
+
+
 def read_json(path: Path) -> Any:
     """Read a JSON file; a syntax error names the file, line and column."""
     try:

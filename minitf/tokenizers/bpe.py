@@ -45,6 +45,7 @@ from minitf.tokenizers.base import (
     WHITESPACE, AddedToken, Encoding, PreTrainedTokenizer, TemplatePostProcessor, char_class,
     read_json,
     read_tokenizer_config,
+    single_pre_tokenizer,
 )
 
 
@@ -579,9 +580,7 @@ def _read_tokenizer_json(path: Path) -> dict[str, Any]:
     if data.get("normalizer") is not None:
         raise ValueError(f"{path}: normalizer {data['normalizer'].get('type')!r} is not supported "
                          f"by minitf's byte-level BPE (GPT-2, RoBERTa and BART files have none)")
-    pre = data.get("pre_tokenizer")
-    if isinstance(pre, dict) and pre.get("type") == "Sequence" and len(pre.get("pretokenizers", [])) == 1:
-        pre = pre["pretokenizers"][0]
+    pre = single_pre_tokenizer(data)
     if not isinstance(pre, dict) or pre.get("type") != "ByteLevel":
         raise ValueError(f"{path}: pre_tokenizer {pre and pre.get('type')!r} is not supported; "
                          f"minitf's BPE needs a ByteLevel pre_tokenizer")

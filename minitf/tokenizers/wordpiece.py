@@ -47,6 +47,7 @@ from minitf.tokenizers.base import (
     WHITESPACE, AddedToken, Encoding, PreTrainedTokenizer, TemplatePostProcessor, _in_ranges,
     read_json,
     read_tokenizer_config,
+    single_pre_tokenizer,
 )
 
 # ----------------------------------------------------------------------------------------------
@@ -854,9 +855,7 @@ def _read_tokenizer_json(path: Path) -> dict[str, Any]:
     else:
         raise ValueError(f"{path}: normalizer {normalizer.get('type')!r} is not supported by minitf's "
                          f"WordPiece (it knows BertNormalizer)")
-    pre = data.get("pre_tokenizer")
-    if isinstance(pre, dict) and pre.get("type") == "Sequence" and len(pre.get("pretokenizers", [])) == 1:
-        pre = pre["pretokenizers"][0]
+    pre = single_pre_tokenizer(data)
     if not isinstance(pre, dict) or pre.get("type") != "BertPreTokenizer":
         raise ValueError(f"{path}: pre_tokenizer {pre and pre.get('type')!r} is not supported; "
                          f"minitf's WordPiece needs a BertPreTokenizer")
