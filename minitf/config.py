@@ -173,8 +173,41 @@ class DistilBertConfig(PretrainedConfig):
                      "num_hidden_layers": "n_layers"}
 
 
+class ReformerConfig(PretrainedConfig):
+    """Reformer's hyper-parameters (transformers' ReformerConfig defaults, `crime-and-punishment`
+    size). `attn_layers` lists each layer's attention, "lsh" or "local"; `num_buckets` is an int,
+    a factor pair [b1, b2], or None (chosen from the sequence length, as transformers does);
+    `axial_pos_shape` (l1, l2) with l1*l2 = max_position_embeddings and `axial_pos_embds_dim`
+    (d1, d2) with d1+d2 = hidden_size factorise the position table."""
+
+    model_type = "reformer"
+    defaults = {
+        "vocab_size": 320, "attention_head_size": 64, "hidden_size": 256, "num_attention_heads": 12,
+        "num_hashes": 1, "num_hidden_layers": 6, "num_buckets": None, "hash_seed": None,
+        "lsh_attn_chunk_length": 64, "local_attn_chunk_length": 64, "lsh_num_chunks_after": 0,
+        "lsh_num_chunks_before": 1, "local_num_chunks_after": 0, "local_num_chunks_before": 1,
+        "hidden_act": "relu", "feed_forward_size": 512, "hidden_dropout_prob": 0.05,
+        "lsh_attention_probs_dropout_prob": 0.0, "local_attention_probs_dropout_prob": 0.05,
+        "max_position_embeddings": 4096, "initializer_range": 0.02, "layer_norm_eps": 1e-12,
+        "axial_pos_embds": True, "axial_pos_shape": [64, 64], "axial_pos_embds_dim": [64, 192],
+        "axial_norm_std": 1.0, "chunk_size_lm_head": 0,
+        "attn_layers": ["local", "lsh", "local", "lsh", "local", "lsh"], "classifier_dropout": None,
+        "is_decoder": False, "pad_token_id": 0, "eos_token_id": 2,
+    }
+
+
+class LongformerConfig(RobertaConfig):
+    """Longformer = RoBERTa with sliding-window + global attention. `attention_window` is one
+    even int or a per-layer list; each token sees attention_window // 2 tokens on each side."""
+
+    model_type = "longformer"
+    defaults = {**RobertaConfig.defaults, "vocab_size": 30522, "attention_window": 512,
+                "sep_token_id": 2}
+
+
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     "gpt2": GPT2Config, "bert": BertConfig, "distilbert": DistilBertConfig, "roberta": RobertaConfig,
+    "reformer": ReformerConfig, "longformer": LongformerConfig,
 }
 
 
