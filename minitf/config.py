@@ -193,6 +193,7 @@ class ReformerConfig(PretrainedConfig):
         "axial_norm_std": 1.0, "chunk_size_lm_head": 0,
         "attn_layers": ["local", "lsh", "local", "lsh", "local", "lsh"], "classifier_dropout": None,
         "is_decoder": False, "pad_token_id": 0, "eos_token_id": 2,
+        "tie_word_embeddings": False,  # the LM head reads 2 x hidden: nothing to tie it to
     }
 
 

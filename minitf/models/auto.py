@@ -16,14 +16,15 @@ from .distilbert import (DistilBertForMaskedLM, DistilBertForQuestionAnswering,
                          DistilBertForSequenceClassification, DistilBertForTokenClassification,
                          DistilBertModel)
 from .gpt2 import GPT2LMHeadModel, GPT2Model
+from .reformer import ReformerForMaskedLM, ReformerModel, ReformerModelWithLMHead
 from .roberta import (RobertaForMaskedLM, RobertaForQuestionAnswering,
                       RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel)
 
 MODEL_CLASSES: dict[str, dict[str, type]] = {
-    "base": {"gpt2": GPT2Model, "bert": BertModel, "distilbert": DistilBertModel,
+    "base": {"reformer": ReformerModel, "gpt2": GPT2Model, "bert": BertModel, "distilbert": DistilBertModel,
              "roberta": RobertaModel},
-    "causal-lm": {"gpt2": GPT2LMHeadModel},
-    "masked-lm": {"bert": BertForMaskedLM, "distilbert": DistilBertForMaskedLM,
+    "causal-lm": {"reformer": ReformerModelWithLMHead, "gpt2": GPT2LMHeadModel},
+    "masked-lm": {"reformer": ReformerForMaskedLM, "bert": BertForMaskedLM, "distilbert": DistilBertForMaskedLM,
                   "roberta": RobertaForMaskedLM},
     "sequence-classification": {"bert": BertForSequenceClassification,
                                 "distilbert": DistilBertForSequenceClassification,
