@@ -20,6 +20,8 @@ from .models import (AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM,
                      DistilBertModel, GPT2LMHeadModel, GPT2Model, RobertaForMaskedLM,
                      RobertaForQuestionAnswering, RobertaForSequenceClassification,
                      RobertaForTokenClassification, RobertaModel)
+from .config import LongformerConfig
+from .models import LongformerForMaskedLM, LongformerForSequenceClassification, LongformerModel
 from .config import ReformerConfig
 from .models import ReformerForMaskedLM, ReformerModel, ReformerModelWithLMHead
 from .pipelines import pipeline
@@ -39,4 +41,6 @@ __all__ = ["backend", "ops", "AutoConfig", "GPT2Config", "BertConfig", "DistilBe
            "DistilBertForQuestionAnswering", "RobertaModel", "RobertaForMaskedLM",
            "RobertaForSequenceClassification", "RobertaForTokenClassification",
            "RobertaForQuestionAnswering", "pipeline", "AutoTokenizer", "__version__"]
+__all__ += ["LongformerConfig", "LongformerModel", "LongformerForMaskedLM",
+            "LongformerForSequenceClassification"]
 __all__ += ["ReformerConfig", "ReformerModel", "ReformerModelWithLMHead", "ReformerForMaskedLM"]

@@ -2,6 +2,8 @@
 positional encodings."""
 from .full import (causal_attention, causal_mask, mask_value, merge_heads, padding_mask,
                    scaled_dot_product_attention, split_heads)
+from .local_global import (band_matmul, band_scores, dense_attention_weights, local_global_mask,
+                           sliding_window_attention)
 
 from .local import chunked_to_dense, local_attention, look_adjacent
 from .lsh import (bucket_count, default_num_buckets, draw_rotations, hash_vectors, lsh_attention,
@@ -11,6 +13,8 @@ from .positions import (axial_position_embeddings, axial_position_table, positio
 
 __all__ = ["causal_attention", "causal_mask", "mask_value", "merge_heads", "padding_mask",
            "scaled_dot_product_attention", "split_heads"]
+__all__ += ["band_matmul", "band_scores", "dense_attention_weights", "local_global_mask",
+            "sliding_window_attention"]
 __all__ += ["chunked_to_dense", "local_attention", "look_adjacent", "bucket_count",
             "default_num_buckets", "draw_rotations", "hash_vectors", "lsh_attention", "normalize_keys",
             "rotation_shape", "sort_by_bucket", "axial_position_embeddings", "axial_position_table",

@@ -8,6 +8,7 @@ from .distilbert import (DistilBertForMaskedLM, DistilBertForQuestionAnswering,
                          DistilBertForSequenceClassification, DistilBertForTokenClassification,
                          DistilBertModel)
 from .gpt2 import GPT2LMHeadModel, GPT2Model
+from .longformer import LongformerForMaskedLM, LongformerForSequenceClassification, LongformerModel
 from .reformer import ReformerForMaskedLM, ReformerModel, ReformerModelWithLMHead
 from .roberta import (RobertaForMaskedLM, RobertaForQuestionAnswering,
                       RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel)
@@ -21,4 +22,5 @@ __all__ = ["AutoModel", "AutoModelForCausalLM", "AutoModelForMaskedLM",
            "DistilBertForTokenClassification", "DistilBertForQuestionAnswering",
            "RobertaModel", "RobertaForMaskedLM", "RobertaForSequenceClassification",
            "RobertaForTokenClassification", "RobertaForQuestionAnswering"]
+__all__ += ["LongformerModel", "LongformerForMaskedLM", "LongformerForSequenceClassification"]
 __all__ += ["ReformerModel", "ReformerModelWithLMHead", "ReformerForMaskedLM"]

@@ -16,19 +16,21 @@ from .distilbert import (DistilBertForMaskedLM, DistilBertForQuestionAnswering,
                          DistilBertForSequenceClassification, DistilBertForTokenClassification,
                          DistilBertModel)
 from .gpt2 import GPT2LMHeadModel, GPT2Model
+from .longformer import LongformerForMaskedLM, LongformerForSequenceClassification, LongformerModel
 from .reformer import ReformerForMaskedLM, ReformerModel, ReformerModelWithLMHead
 from .roberta import (RobertaForMaskedLM, RobertaForQuestionAnswering,
                       RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel)
 
 MODEL_CLASSES: dict[str, dict[str, type]] = {
     "base": {"reformer": ReformerModel, "gpt2": GPT2Model, "bert": BertModel, "distilbert": DistilBertModel,
-             "roberta": RobertaModel},
+             "roberta": RobertaModel, "longformer": LongformerModel},
     "causal-lm": {"reformer": ReformerModelWithLMHead, "gpt2": GPT2LMHeadModel},
     "masked-lm": {"reformer": ReformerForMaskedLM, "bert": BertForMaskedLM, "distilbert": DistilBertForMaskedLM,
-                  "roberta": RobertaForMaskedLM},
+                  "roberta": RobertaForMaskedLM, "longformer": LongformerForMaskedLM},
     "sequence-classification": {"bert": BertForSequenceClassification,
                                 "distilbert": DistilBertForSequenceClassification,
-                                "roberta": RobertaForSequenceClassification},
+                                "roberta": RobertaForSequenceClassification,
+                                "longformer": LongformerForSequenceClassification},
     "token-classification": {"bert": BertForTokenClassification,
                              "distilbert": DistilBertForTokenClassification,
                              "roberta": RobertaForTokenClassification},
