@@ -2,7 +2,8 @@
 #   make demo     environment + offline weights + the command-line tour
 #   make test     environment + offline weights + unit, golden-fixture, kernel and notebook tests
 #   make parity   the same comparisons live against torch + transformers
-#   make bench    GPT-2 small, BERT-base and kernel speed against PyTorch in the same run
+#   make bench    GPT-2 small, BERT-base and kernel speed against PyTorch in the same run,
+#                 and how full / LSH / local attention scale with the sequence length
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -39,6 +40,7 @@ bench: setup-reference
 	$(PY) bench/bert.py
 	$(PY) bench/kernels.py
 	$(PY) bench/kernels_gpu.py
+	$(PY) bench/attention_scaling.py
 
 notebooks: setup weights
 	$(PY) -m pytest --nbmake notebooks
@@ -48,6 +50,8 @@ fixtures: setup-reference
 	$(PY) weights/make_fixtures.py
 	$(PY) weights/make_fixtures_encoders.py
 	$(PY) weights/make_fixtures_pipelines.py
+	$(PY) weights/make_fixtures_reformer.py
+	$(PY) weights/make_fixtures_longformer.py
 
 clean:
 	rm -rf $(VENV) weights/real weights/downloads bench/results
