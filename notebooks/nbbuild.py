@@ -1,4 +1,4 @@
-"""The machinery the notebook builders (make_01.py, make_02.py) share.
+"""The machinery the notebook builders (make_01.py, make_02.py, make_03.py) share.
 
 A builder creates a `Notebook`, adds cells with `nb.md(...)` and `nb.code(...)` in reading
 order, then calls `nb.write()`; the .ipynb is saved without outputs and with stable cell ids,
