@@ -311,7 +311,13 @@ def _flash_attention_body(q, k, vt, mask, scale, out):
     nb, nh, nq, d = q.shape
     nk = k.shape[2]
     mb, mh, mq = mask.shape[0], mask.shape[1], mask.shape[2]
-    for bh in numba.prange(nb * nh):  # one (batch, head) per thread
+    n_blocks = (nq + _BQ - 1) // _BQ
+    # One task per (batch, head, query block), so even one head keeps every thread busy. The
+    # threads take contiguous runs of tasks; ordering each head's blocks first, last, second,
+    # second-to-last ... pairs cheap causal blocks (few keys) with expensive ones.
+    for task in numba.prange(nb * nh * n_blocks):
+        bh, t = task // n_blocks, task % n_blocks
+        block = t // 2 if t % 2 == 0 else n_blocks - 1 - t // 2
         b, h = bh // nh, bh % nh
         qh, kh, vth, oh = q[b, h], k[b, h], vt[b, h], out[b, h]  # 2-D, contiguous rows
         mk = mask[b if mb > 1 else 0, h if mh > 1 else 0]
@@ -320,51 +326,98 @@ def _flash_attention_body(q, k, vt, mask, scale, out):
         acc = np.empty((_BQ, d), np.float32)  # running weighted sums of v
         m = np.empty(_BQ, np.float32)  # running row max
         l = np.empty(_BQ, np.float32)  # running sum of exp(score - m)
-        for i0 in range(0, nq, _BQ):
-            nr = min(_BQ, nq - i0)
-            # the last key any query of this block may see: later tiles are skipped
-            last = -1
-            for i in range(i0, i0 + nr):
-                row = mk[i if mq > 1 else 0]
-                for j in range(nk - 1, last, -1):
-                    if row[j]:
-                        last = j
-                        break
-            acc[:nr] = 0.0
-            m[:nr] = _NEG
-            l[:nr] = 0.0
-            for j0 in range(0, last + 1, _BK):
-                w = min(_BK, last + 1 - j0)
-                _abt(qh, i0, kh, j0, 0, nr, w, d, s, False)  # S = Q_blk K_tile^T   [nr, w]
-                for r in range(nr):
-                    srow, mrow = s[r], mk[i0 + r if mq > 1 else 0]
-                    tile_max = _NEG
-                    for j in range(w):
-                        x = srow[j] * scale if mrow[j0 + j] else _NEG
-                        srow[j] = x
-                        tile_max = max(tile_max, x)
-                    if tile_max == _NEG:  # nothing visible here for this query: p = 0
-                        srow[:w] = 0.0
-                        continue
-                    new_m = max(m[r], tile_max)
-                    corr = _f32(math.exp(m[r] - new_m))  # 0 on the first visible tile
-                    l[r] = l[r] * corr + _exp_shifted(srow, w, new_m, bits)
-                    m[r] = new_m
-                    for c in range(d):
-                        acc[r, c] *= corr
-                _abt(s, 0, vth, 0, j0, nr, d, w, acc, True)  # ACC += P V_tile   [nr, d]
+        i0 = block * _BQ
+        nr = min(_BQ, nq - i0)
+        # the last key any query of this block may see: later tiles are skipped
+        last = -1
+        for i in range(i0, i0 + nr):
+            row = mk[i if mq > 1 else 0]
+            for j in range(nk - 1, last, -1):
+                if row[j]:
+                    last = j
+                    break
+        acc[:nr] = 0.0
+        m[:nr] = _NEG
+        l[:nr] = 0.0
+        for j0 in range(0, last + 1, _BK):
+            w = min(_BK, last + 1 - j0)
+            _abt(qh, i0, kh, j0, 0, nr, w, d, s, False)  # S = Q_blk K_tile^T   [nr, w]
             for r in range(nr):
-                i = i0 + r
-                if l[r] > 0.0:
-                    inv = _f32(1.0) / l[r]
+                srow, mrow = s[r], mk[i0 + r if mq > 1 else 0]
+                tile_max = _NEG
+                for j in range(w):
+                    x = srow[j] * scale if mrow[j0 + j] else _NEG
+                    srow[j] = x
+                    tile_max = max(tile_max, x)
+                if tile_max == _NEG:  # nothing visible here for this query: p = 0
+                    srow[:w] = 0.0
+                    continue
+                new_m = max(m[r], tile_max)
+                corr = _f32(math.exp(m[r] - new_m))  # 0 on the first visible tile
+                l[r] = l[r] * corr + _exp_shifted(srow, w, new_m, bits)
+                m[r] = new_m
+                for c in range(d):
+                    acc[r, c] *= corr
+            _abt(s, 0, vth, 0, j0, nr, d, w, acc, True)  # ACC += P V_tile   [nr, d]
+        for r in range(nr):
+            i = i0 + r
+            if l[r] > 0.0:
+                inv = _f32(1.0) / l[r]
+                for c in range(d):
+                    oh[i, c] = acc[r, c] * inv
+            else:  # nothing visible: uniform weights over all keys, as transformers gives
+                for c in range(d):
+                    total = _f32(0.0)
+                    for j in range(nk):
+                        total += vth[c, j]
+                    oh[i, c] = total / nk
+
+
+@numba.njit(**_flags)
+def _decode_attention(q, k, v, mask, scale, out):
+    """One new query per (batch, head) against the KV cache: the decode step of generation.
+
+    q [b, h, d]; k, v [b, h, n, d], views into the cache (rows contiguous, heads strided);
+    mask [b, n] bool; out [b, h, d]. With a single query there is no tile to reuse, so this is
+    the direct form: n dot products, one vectorised exp pass, one weighted sum of v rows.
+    """
+    nb, nh, d = q.shape
+    n = k.shape[2]
+    mb = mask.shape[0]
+    s = np.empty(n, np.float32)  # scores, then probabilities
+    bits = np.empty(n, np.int32)  # scratch for _exp_shifted
+    acc = np.empty(d, np.float32)
+    for b in range(nb):
+        allowed = mask[b if mb > 1 else 0]
+        for h in range(nh):
+            qv, kh, vh = q[b, h], k[b, h], v[b, h]
+            m = _NEG
+            for j in range(n):
+                if allowed[j]:
+                    kj = kh[j]
+                    dot = _f32(0.0)
                     for c in range(d):
-                        oh[i, c] = acc[r, c] * inv
-                else:  # nothing visible: uniform weights over all keys, as transformers gives
+                        dot += qv[c] * kj[c]
+                    s[j] = dot * scale
+                    m = max(m, s[j])
+                else:
+                    s[j] = _NEG
+            if m == _NEG:  # nothing visible: uniform weights over all keys
+                for j in range(n):
+                    s[j] = _f32(1.0)
+                total = _f32(n)
+            else:
+                total = _exp_shifted(s, n, m, bits)
+            acc[:] = 0.0
+            for j in range(n):
+                p = s[j]
+                if p != 0.0:
+                    vj = vh[j]
                     for c in range(d):
-                        total = _f32(0.0)
-                        for j in range(nk):
-                            total += vth[c, j]
-                        oh[i, c] = total / nk
+                        acc[c] += p * vj[c]
+            inv = _f32(1.0) / total
+            for c in range(d):
+                out[b, h, c] = acc[c] * inv
 
 
 # Threads pay off only for big work: a parallel region costs a wake-up of the worker threads,
@@ -375,9 +428,10 @@ def _flash_attention_body(q, k, vt, mask, scale, out):
 # the thread count to 1 instead (`_threads`).
 _flash_attention = numba.njit(parallel=True, **_flags)(_flash_attention_body)
 _PARALLEL_MIN_PAIRS = 1 << 20  # (batch * heads * queries * keys) above which threads are used
-# On a 2-core CPU, BLAS matmuls + the masked softmax kernel beat this kernel's scalar dot
-# products at every size (bench/kernels.py); what the kernel wins is memory. So it takes over
-# only when the full score matrix would be big; below, the caller's BLAS path runs.
+# Score matrices smaller than this go to the caller's BLAS path instead. With the register-
+# blocked products and the vectorised exp the kernel is at least as fast as BLAS + the masked
+# softmax at every size measured on the 2-core CPU (bench/kernels.py), so 0: always fused.
+# Tests and benchmarks raise it to compare the two paths.
 FUSED_MIN_SCORE_BYTES = 0
 
 
@@ -401,6 +455,10 @@ def attention(q, k, v, mask=None, scale=None):
     if mask.shape[3] != nk:
         mask = np.broadcast_to(mask, mask.shape[:3] + (nk,))
     scale = 1.0 / math.sqrt(d) if scale is None else scale
+    if nq == 1 and mask.shape[1] == 1:  # a decode step (the mask is per batch row, not per head)
+        out = np.empty((b, h, d), np.float32)
+        _decode_attention(q[:, :, 0], k, v, np.ascontiguousarray(mask[:, 0, 0]), np.float32(scale), out)
+        return out[:, :, None]
     out = np.empty((b, h, nq, d), np.float32)
     # contiguous copies (O(n d)) so every row the kernel reads is a contiguous vector
     q, k = np.ascontiguousarray(q), np.ascontiguousarray(k)

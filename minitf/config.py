@@ -174,9 +174,10 @@ class DistilBertConfig(PretrainedConfig):
 
 
 class ReformerConfig(PretrainedConfig):
-    """Reformer's hyper-parameters (transformers' ReformerConfig defaults, `crime-and-punishment`
-    size). `attn_layers` lists each layer's attention, "lsh" or "local"; `num_buckets` is an int,
-    a factor pair [b1, b2], or None (chosen from the sequence length, as transformers does);
+    """Reformer's hyper-parameters (transformers' ReformerConfig defaults; crime-and-punishment
+    itself uses axial_pos_shape (512, 1024) for 524288 positions). `attn_layers` lists each
+    layer's attention, "lsh" or "local"; `num_buckets` is an int, a factor pair [b1, b2], or None
+    (chosen from the sequence length, as transformers does);
     `axial_pos_shape` (l1, l2) with l1*l2 = max_position_embeddings and `axial_pos_embds_dim`
     (d1, d2) with d1+d2 = hidden_size factorise the position table."""
 

@@ -129,6 +129,30 @@ def test_fused_attention_matches_reference(b, h, nq, nk, d, always_fused):
         assert np.isfinite(got).all()
 
 
+@pytest.mark.parametrize("b,h,n,d", [(1, 1, 1, 8), (2, 12, 37, 64), (3, 4, 130, 80)])
+def test_decode_step_kernel_on_cache_views(b, h, n, d):
+    """One query against keys/values that are views into a bigger KV-cache buffer (heads
+    strided), with left padding and a fully padded row: the decode kernel equals the reference."""
+    from minitf.attention import padding_mask, scaled_dot_product_attention
+    from minitf.generation.kv_cache import KVCache
+
+    rng = np.random.default_rng(8)
+    cache = KVCache(n_layer=1, capacity=n + 50)
+    k, v = cache.update(0, *(rng.normal(size=(b, h, n, d)).astype(np.float32) for _ in range(2)))
+    assert k.base is not None  # a view into the cache buffer, as in generation
+    q = rng.normal(size=(b, h, 1, d)).astype(np.float32)
+    am = np.ones((b, n), np.int64)
+    am[-1, : n // 2] = 0
+    if b > 2:
+        am[0] = 0  # nothing visible at all: uniform weights
+    for mask in (None, padding_mask(am)):
+        with use_backend("numpy"):
+            ref, _ = scaled_dot_product_attention(q, k, v, mask)
+        with use_backend("numba"):
+            got, _ = scaled_dot_product_attention(q, k, v, mask)
+        np.testing.assert_allclose(got, ref, atol=2e-6, rtol=1e-5)
+
+
 def test_fused_attention_memory_is_linear(always_fused):
     """The kernel allocates O(n) memory: the [n, n] score matrix of the reference never exists."""
     import tracemalloc

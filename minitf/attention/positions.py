@@ -15,7 +15,7 @@ E1 rows 0 0 0 | 1 1 1 and E2 rows 0 1 2 | 0 1 2.
     >>> E2 = np.array([[10.], [20.], [30.]], np.float32)   # l2 = 3, d2 = 1
     >>> axial_position_table(E1, E2).tolist()
     [[0.0, 10.0], [0.0, 20.0], [0.0, 30.0], [1.0, 10.0], [1.0, 20.0], [1.0, 30.0]]
-    >>> position_parameter_counts((64, 64), (64, 192))    # crime-and-punishment's layout
+    >>> position_parameter_counts((64, 64), (64, 192))    # transformers' ReformerConfig defaults
     {'axial': 16384, 'full': 1048576, 'ratio': 64.0}
 
 The saving is l*d / (l1*d1 + l2*d2): for 4096 positions x 256 values, 64 times fewer numbers.
