@@ -64,21 +64,24 @@ _Q0, _Q1, _Q2, _Q3 = (_f32(c) for c in (
     1.0, 0.4641839861869812, 0.024500058963894844, 0.000254820566624403))
 
 
+@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
+def _gelu_tanh32(v):
+    """0.5 v (1 + tanh(w)), w = sqrt(2/pi) (v + 0.044715 v^3), for one float32 v."""
+    w = _f32(_SQRT_2_OVER_PI) * (v + _f32(0.044715) * v * v * v)
+    u = min(max(w, _f32(-9.0)), _f32(9.0))
+    z = u * u
+    p = (((((_P6 * z + _P5) * z + _P4) * z + _P3) * z + _P2) * z + _P1) * z + _P0
+    q = ((_Q3 * z + _Q2) * z + _Q1) * z + _Q0
+    t = u * p / q
+    t = _f32(1.0) if w >= _f32(9.0) else t  # beyond +-9 tanh is exactly +-1 in float32
+    t = _f32(-1.0) if w <= _f32(-9.0) else t
+    return _f32(0.5) * v * (_f32(1.0) + t)
+
+
 @numba.njit(fastmath=True, error_model="numpy", cache=True)
 def _gelu_new_flat32(x, out):
-    c, k, half, one = _f32(_SQRT_2_OVER_PI), _f32(0.044715), _f32(0.5), _f32(1.0)
-    lo, hi = _f32(-9.0), _f32(9.0)
     for i in range(x.size):
-        v = x[i]
-        w = c * (v + k * v * v * v)
-        u = min(max(w, lo), hi)
-        z = u * u
-        p = (((((_P6 * z + _P5) * z + _P4) * z + _P3) * z + _P2) * z + _P1) * z + _P0
-        q = ((_Q3 * z + _Q2) * z + _Q1) * z + _Q0
-        t = u * p / q
-        t = one if w >= hi else t  # beyond +-9 tanh is exactly +-1 in float32
-        t = -one if w <= lo else t
-        out[i] = half * v * (one + t)  # 0.5 v (1 + tanh(w))
+        out[i] = _gelu_tanh32(x[i])
 
 
 @numba.njit(fastmath=True, cache=True)
@@ -110,18 +113,23 @@ _EP0, _EP1, _EP2, _EP3, _EP4, _EP5, _EP6, _EP7 = _ERF_P
 _EQ0, _EQ1, _EQ2, _EQ3, _EQ4, _EQ5 = _ERF_Q
 
 
+@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
+def _gelu_erf64(v):
+    """0.5 v (1 + erf(v / sqrt 2)) for one float64 v, with the rational erf above."""
+    u = min(max(v * _INV_SQRT_2, -4.0), 4.0)
+    z = u * u
+    p = ((((((_EP7 * z + _EP6) * z + _EP5) * z + _EP4) * z + _EP3) * z + _EP2) * z + _EP1) * z + _EP0
+    q = ((((_EQ5 * z + _EQ4) * z + _EQ3) * z + _EQ2) * z + _EQ1) * z + _EQ0
+    e = u * p / q
+    e = 1.0 if u >= 4.0 else e  # exactly +-1 outside the fit, so GELU(-50) is 0, not -5e-7
+    e = -1.0 if u <= -4.0 else e
+    return 0.5 * v * (1.0 + e)
+
+
 @numba.njit(fastmath=True, error_model="numpy", cache=True)
 def _gelu_erf_flat(x, out):
     for i in range(x.size):
-        v = np.float64(x[i])
-        u = min(max(v * _INV_SQRT_2, -4.0), 4.0)
-        z = u * u
-        p = ((((((_EP7 * z + _EP6) * z + _EP5) * z + _EP4) * z + _EP3) * z + _EP2) * z + _EP1) * z + _EP0
-        q = ((((_EQ5 * z + _EQ4) * z + _EQ3) * z + _EQ2) * z + _EQ1) * z + _EQ0
-        e = u * p / q
-        e = 1.0 if u >= 4.0 else e  # exactly +-1 outside the fit, so GELU(-50) is 0, not -5e-7
-        e = -1.0 if u <= -4.0 else e
-        out[i] = 0.5 * v * (1.0 + e)  # 0.5 v (1 + erf(v / sqrt 2))
+        out[i] = _gelu_erf64(np.float64(x[i]))
 
 
 @register("numba", "gelu")
@@ -131,6 +139,43 @@ def gelu(x):
     out = np.empty_like(flat)
     _gelu_erf_flat(flat, out)
     return out.reshape(x.shape)
+
+
+# Bias + activation in place on the output of a matmul: one pass over [n, d_ff] instead of
+# three (add the bias, read it for GELU, write a new array). One array argument, so LLVM sees
+# no aliasing between input and output and vectorises the loop.
+@numba.njit(fastmath=True, error_model="numpy", cache=True)
+def _bias_gelu_erf_rows(y, bias):
+    n, d = y.shape
+    for i in range(n):
+        row = y[i]
+        for j in range(d):
+            row[j] = _gelu_erf64(np.float64(row[j] + bias[j]))
+
+
+@numba.njit(fastmath=True, error_model="numpy", cache=True)
+def _bias_gelu_tanh_rows(y, bias):
+    n, d = y.shape
+    for i in range(n):
+        row = y[i]
+        for j in range(d):
+            row[j] = _gelu_tanh32(row[j] + bias[j])
+
+
+_BIAS_ACTIVATIONS = {"gelu": _bias_gelu_erf_rows, "gelu_new": _bias_gelu_tanh_rows,
+                     "gelu_pytorch_tanh": _bias_gelu_tanh_rows, "gelu_fast": _bias_gelu_tanh_rows}
+
+
+@register("numba", "bias_activation")
+def bias_activation(y, bias, name):
+    """y <- act(y + bias) in place, y [n, d] float32 C-contiguous, bias [d] or None.
+    Returns False (nothing done) for another dtype, layout or activation."""
+    fn = _BIAS_ACTIVATIONS.get(name)
+    if fn is None or y.dtype != np.float32 or y.ndim != 2 or not y.flags.c_contiguous:
+        return False
+    bias = np.zeros(y.shape[1], np.float32) if bias is None else bias.astype(np.float32, copy=False)
+    fn(y, bias)
+    return True
 
 
 @numba.njit(fastmath=True, cache=True)

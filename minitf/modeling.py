@@ -80,8 +80,9 @@ class Linear(Module):
         self.weight = np.zeros((n_out, n_in), dtype)
         self.bias = np.zeros((n_out,), dtype) if bias else None
 
-    def __call__(self, x):
-        return ops.linear_t(x, self.weight, self.bias)  # [..., in] -> [..., out]
+    def __call__(self, x, activation: str | None = None):
+        """activation: a config name applied after the bias, fused with it where a kernel can"""
+        return ops.linear_t(x, self.weight, self.bias, activation)  # [..., in] -> [..., out]
 
 
 class Conv1D(Module):
@@ -91,8 +92,8 @@ class Conv1D(Module):
         self.weight = np.zeros((n_in, n_out), dtype)
         self.bias = np.zeros((n_out,), dtype)
 
-    def __call__(self, x):
-        return ops.linear(x, self.weight, self.bias)  # [..., in] -> [..., out]
+    def __call__(self, x, activation: str | None = None):
+        return ops.linear(x, self.weight, self.bias, activation)  # [..., in] -> [..., out]
 
 
 class LayerNorm(Module):

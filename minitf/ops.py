@@ -23,25 +23,31 @@ from .backend import get_array_module, kernel
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def linear(x, weight, bias=None):
-    """y = x @ weight + bias, with `weight` stored [in, out] (GPT-2's Conv1D layout).
+def linear(x, weight, bias=None, activation: str | None = None):
+    """y = act(x @ weight + bias), with `weight` stored [in, out] (GPT-2's Conv1D layout).
 
-    [..., in] @ [in, out] -> [..., out]
+    [..., in] @ [in, out] -> [..., out]. `activation` is a config name ("gelu", "relu" ...)
+    or None; given here, a backend may apply bias and activation in one pass (numba does).
     """
     if x.ndim > 2:  # one [n, in] @ [in, out] BLAS call instead of one per leading index
-        return linear(x.reshape(-1, x.shape[-1]), weight, bias).reshape(*x.shape[:-1], weight.shape[-1])
-    y = x @ weight  # [..., in] -> [..., out]
+        y = linear(x.reshape(-1, x.shape[-1]), weight, bias, activation)
+        return y.reshape(*x.shape[:-1], weight.shape[-1])
+    y = x @ weight  # [n, in] @ [in, out] -> [n, out]
+    if activation is not None:
+        fused = kernel("bias_activation", y)
+        if fused is not None and fused(y, bias, activation):  # in place
+            return y
     if bias is not None:
         y += bias  # in place: no second [..., out] temporary
-    return y
+    return y if activation is None else activation_fn(activation)(y)
 
 
-def linear_t(x, weight, bias=None):
-    """y = x @ weight.T + bias, with `weight` stored [out, in] (torch.nn.Linear's layout).
+def linear_t(x, weight, bias=None, activation: str | None = None):
+    """y = act(x @ weight.T + bias), with `weight` stored [out, in] (torch.nn.Linear's layout).
 
     [..., in] @ [out, in].T -> [..., out]
     """
-    return linear(x, weight.T, bias)
+    return linear(x, weight.T, bias, activation)
 
 
 def layer_norm(x, weight, bias, eps: float = 1e-5):
@@ -125,6 +131,9 @@ def activation(name: str):
         return ACTIVATIONS[name]
     except KeyError:
         raise ValueError(f"unknown activation function {name!r}; known: {sorted(ACTIVATIONS)}") from None
+
+
+activation_fn = activation  # the same lookup, for code whose own argument is named `activation`
 
 
 def softmax(x, axis: int = -1, inplace: bool = False, mask=None):

@@ -196,3 +196,23 @@ def test_tiled_matmul_errors():
         matmul_tiled(np.ones((2, 3), np.float32), np.ones((4, 5), np.float32))
     with pytest.raises(TypeError, match=r"float32, float64"):
         matmul_tiled(np.ones((2, 3), np.float32), np.ones((3, 5), np.float64))
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu"])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 33), (2, 5, 130)])
+def test_linear_with_fused_bias_activation(name, shape):
+    """linear(..., activation=name) applies bias + activation in one in-place pass under numba
+    (relu has no fused kernel: the plain path runs); both backends give the reference numbers."""
+    rng = np.random.default_rng(9)
+    x = rng.normal(0, 2, shape).astype(np.float32)
+    w = rng.normal(0, 1, (shape[-1], 48)).astype(np.float32)
+    b = rng.normal(0, 1, 48).astype(np.float32)
+    with use_backend("numpy"):
+        ref = ops.activation(name)(ops.linear(x, w, b))
+    for backend in ("numpy", "numba"):
+        with use_backend(backend):
+            got = ops.linear(x, w, b, activation=name)
+        assert got.shape == shape[:-1] + (48,) and got.dtype == np.float32
+        np.testing.assert_allclose(got, ref, atol=2e-6, rtol=1e-6)
+    with pytest.raises(ValueError, match="unknown activation function 'gleu'"):
+        ops.linear(x, w, b, activation="gleu")

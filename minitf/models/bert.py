@@ -248,10 +248,11 @@ class BertIntermediate(Module):
 
     def __init__(self, config: BertConfig):
         self.dense = Linear(config.hidden_size, config.intermediate_size)
-        self.intermediate_act_fn = ops.activation(config.hidden_act)
+        self.hidden_act = config.hidden_act
+        ops.activation(config.hidden_act)  # an unknown name fails here, at construction
 
     def __call__(self, x):
-        return self.intermediate_act_fn(self.dense(x))  # [b, t, d] -> [b, t, 4d]
+        return self.dense(x, activation=self.hidden_act)  # [b, t, d] -> [b, t, 4d]
 
 
 class BertOutput(Module):

@@ -98,10 +98,12 @@ class FFN(Module):
     def __init__(self, config: DistilBertConfig):
         self.lin1 = Linear(config.dim, config.hidden_dim)
         self.lin2 = Linear(config.hidden_dim, config.dim)
-        self.activation = ops.activation(config.activation)
+        self.activation = config.activation
+        ops.activation(config.activation)  # an unknown name fails here, at construction
 
     def __call__(self, x):
-        return self.lin2(self.activation(self.lin1(x)))  # [b, t, d] -> [b, t, 4d] -> [b, t, d]
+        h = self.lin1(x, activation=self.activation)  # [b, t, d] -> [b, t, 4d]
+        return self.lin2(h)  # [b, t, 4d] -> [b, t, d]
 
 
 class TransformerBlock(Module):

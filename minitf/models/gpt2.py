@@ -63,10 +63,12 @@ class GPT2MLP(Module):
         inner = config.n_inner or 4 * config.n_embd
         self.c_fc = Conv1D(config.n_embd, inner)
         self.c_proj = Conv1D(inner, config.n_embd)
-        self.act = ops.activation(config.activation_function)
+        self.activation_function = config.activation_function
+        ops.activation(config.activation_function)  # an unknown name fails here, at construction
 
     def __call__(self, x):
-        return self.c_proj(self.act(self.c_fc(x)))  # [b, t, d] -> [b, t, 4d] -> [b, t, d]
+        h = self.c_fc(x, activation=self.activation_function)  # [b, t, d] -> [b, t, 4d]
+        return self.c_proj(h)  # [b, t, 4d] -> [b, t, d]
 
 
 class GPT2Block(Module):
