@@ -21,6 +21,7 @@ import statistics
 import time
 from pathlib import Path
 
+import minitf  # before NumPy: it sets OpenBLAS's thread timeout, see minitf/__init__.py)
 import numpy as np
 
 
@@ -42,7 +43,6 @@ def main(argv=None):
     import torch
     import transformers
 
-    import minitf
     from minitf.config import BertConfig
     from minitf.models.bert import BertModel
 

@@ -21,6 +21,7 @@ import statistics
 import time
 from pathlib import Path
 
+import minitf  # noqa: F401  (before NumPy: it sets OpenBLAS's thread timeout, see minitf/__init__.py)
 import numpy as np
 
 

@@ -7,7 +7,17 @@
 
 The public names follow `transformers`, so course code ports by changing one import.
 """
-from . import backend, ops
+import os as _os
+
+# OpenBLAS (NumPy's BLAS) keeps its worker threads spinning for 2^28 cycles (~0.1 s) after each
+# matmul. minitf's Numba kernels run between matmuls, and on a small CPU they would share the
+# cores with those spinning threads (attention ran 2x slower in BERT). 2^20 cycles (~0.3 ms)
+# still keeps the threads awake across back-to-back matmuls. OpenBLAS reads this when NumPy
+# loads, so it takes effect when minitf is imported before NumPy, or when set in the
+# environment; an explicit setting is left alone.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
+
+from . import backend, ops  # noqa: E402
 from .config import (AutoConfig, BertConfig, DistilBertConfig, GPT2Config, PretrainedConfig,
                      RobertaConfig)
 from .generation import GenerationStats, KVCache, TextIteratorStreamer, TextStreamer
