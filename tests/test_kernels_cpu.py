@@ -1,4 +1,6 @@
 """Each Numba kernel against the NumPy reference in minitf/ops.py, on fresh random inputs."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -216,3 +218,19 @@ def test_linear_with_fused_bias_activation(name, shape):
         np.testing.assert_allclose(got, ref, atol=2e-6, rtol=1e-6)
     with pytest.raises(ValueError, match="unknown activation function 'gleu'"):
         ops.linear(x, w, b, activation="gleu")
+
+
+@pytest.mark.filterwarnings("ignore:Some weights of BertModel")  # tiny-bert has no pooler
+def test_trace_records_the_linear_output_before_a_fused_activation():
+    """With bias + GELU fused into the matmul, `trace` still records `intermediate.dense` as the
+    Linear's own output (what transformers' module of that name returns)."""
+    from minitf import AutoModel
+    from minitf.debug import trace
+
+    model = AutoModel.from_pretrained(Path(__file__).resolve().parents[1] / "weights" / "tiny-bert")
+    ids = np.array([[2, 7, 9, 11, 3]])
+    with trace(model) as outputs:
+        out = model(input_ids=ids).last_hidden_state
+    dense = outputs["encoder.layer.0.intermediate.dense"]
+    np.testing.assert_allclose(outputs["encoder.layer.0.intermediate"], ops.gelu(dense), atol=1e-6)
+    np.testing.assert_array_equal(out, model(input_ids=ids).last_hidden_state)  # untouched result

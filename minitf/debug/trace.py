@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 
+from .. import ops
 from ..backend import to_numpy
 from ..modeling import Module
 
@@ -40,13 +41,16 @@ def trace(model: Module, include=None):
         original = cls.__call__
 
         def wrapper(self, *args, __original=original, **kwargs):
+            # A Linear called with activation= fuses bias and activation; record the layer's own
+            # output (what the transformers module of that name returns), then apply it.
+            act = kwargs.pop("activation", None)
             result = __original(self, *args, **kwargs)
             name = names.get(id(self))
             if name is not None and (include is None or include(name)):
                 arr = first_array(result)
                 if arr is not None and hasattr(arr, "shape"):
                     outputs[name] = to_numpy(arr)
-            return result
+            return result if act is None else ops.activation(act)(result)
 
         patched[cls] = original
         cls.__call__ = wrapper
