@@ -1,13 +1,14 @@
 """Numba kernels for the CPU backend (installed as `minitf.kernels.cpu`).
 
 Each kernel fuses an element-wise op that NumPy runs as several passes over memory, each
-making a temporary array: layer norm is 6 NumPy passes, tanh-GELU 7. Here one parallel
+making a temporary array: layer norm is 6 NumPy passes, tanh-GELU 7. Here one
 loop reads each row once (kept in cache) and writes the result once. The NumPy versions in
 `minitf/ops.py` stay the reference; `tests/test_kernels_cpu.py` checks these against them.
 """
 from __future__ import annotations
 
 import math
+import types
 
 import numba
 import numpy as np
@@ -16,6 +17,22 @@ from minitf.backend import register
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_flags = dict(fastmath=True, error_model="numpy", cache=True)
+
+
+def _serial_and_parallel(body):
+    """One kernel body compiled twice: serial (small inputs: waking the worker threads costs
+    more than the work) and with prange on all threads. Each copy gets its own name, because
+    Numba's on-disk cache keys a function by its name and signature, not by `parallel=`: two
+    compilations of one function would share a cache entry, and one of them would silently run
+    the other's code."""
+    def renamed(suffix):
+        fn = types.FunctionType(body.__code__, body.__globals__, body.__name__ + suffix,
+                                body.__defaults__, body.__closure__)
+        fn.__qualname__ = body.__qualname__ + suffix
+        return fn
+
+    return numba.njit(**_flags)(renamed("_serial")), numba.njit(parallel=True, **_flags)(renamed("_parallel"))
 
 
 def _rows(x):
@@ -24,7 +41,10 @@ def _rows(x):
     return x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
 
 
-@numba.njit(fastmath=False, cache=True)
+# The element-wise kernels run on one thread: a BLAS matmul comes before and after each of them,
+# and on a small CPU parallel Numba regions and OpenBLAS's worker threads take each other's cores
+# (the matmuls ran up to 2x slower).
+@numba.njit(**_flags)
 def _layer_norm_rows(x, w, b, eps, out):
     n, d = x.shape
     for i in range(n):
@@ -39,6 +59,7 @@ def _layer_norm_rows(x, w, b, eps, out):
         inv = 1.0 / math.sqrt(var / d + eps)
         for j in range(d):
             out[i, j] = (x[i, j] - mean) * inv * w[j] + b[j]
+
 
 
 @register("numba", "layer_norm")
@@ -144,7 +165,7 @@ def gelu(x):
 # Bias + activation in place on the output of a matmul: one pass over [n, d_ff] instead of
 # three (add the bias, read it for GELU, write a new array). One array argument, so LLVM sees
 # no aliasing between input and output and vectorises the loop.
-@numba.njit(fastmath=True, error_model="numpy", cache=True)
+@numba.njit(**_flags)
 def _bias_gelu_erf_rows(y, bias):
     n, d = y.shape
     for i in range(n):
@@ -153,7 +174,7 @@ def _bias_gelu_erf_rows(y, bias):
             row[j] = _gelu_erf64(np.float64(row[j] + bias[j]))
 
 
-@numba.njit(fastmath=True, error_model="numpy", cache=True)
+@numba.njit(**_flags)
 def _bias_gelu_tanh_rows(y, bias):
     n, d = y.shape
     for i in range(n):
@@ -273,7 +294,6 @@ _f32 = np.float32
 _NEG = _f32(-3.0e38)  # "no score yet" / masked; exp of it (after the shift) is exactly 0
 _LOG2E = _f32(1.4426950408889634)
 _LN2_HI, _LN2_LO = _f32(0.693359375), _f32(-2.12194440e-4)  # ln 2 split so k*ln2 is exact
-_flags = dict(fastmath=True, error_model="numpy", cache=True)
 
 
 @numba.njit(inline="always", **_flags)
@@ -465,14 +485,9 @@ def _decode_attention(q, k, v, mask, scale, out):
                 out[b, h, c] = acc[c] * inv
 
 
-# Threads pay off only for big work: a parallel region costs a wake-up of the worker threads,
-# and on a small machine those compete with BLAS's own threads.
-# One compiled (and cached) function: numba's on-disk cache keys a function by its name and
-# signature, not by `parallel=`, so a second serial compilation of the same body would share
-# its cache entry and one of the two would silently run the other's code. Small problems set
-# the thread count to 1 instead (`_threads`).
-_flash_attention = numba.njit(parallel=True, **_flags)(_flash_attention_body)
-_PARALLEL_MIN_PAIRS = 1 << 20  # (batch * heads * queries * keys) above which threads are used
+# (batch * heads * queries * keys) from which the attention runs on all threads
+_PARALLEL_MIN_PAIRS = 1 << 20
+_flash_attention_serial, _flash_attention_parallel = _serial_and_parallel(_flash_attention_body)
 # Score matrices smaller than this go to the caller's BLAS path instead. With the register-
 # blocked products and the vectorised exp the kernel is at least as fast as BLAS + the masked
 # softmax at every size measured on the 2-core CPU (bench/kernels.py), so 0: always fused.
@@ -508,13 +523,8 @@ def attention(q, k, v, mask=None, scale=None):
     # contiguous copies (O(n d)) so every row the kernel reads is a contiguous vector
     q, k = np.ascontiguousarray(q), np.ascontiguousarray(k)
     vt = np.ascontiguousarray(v.swapaxes(-1, -2))  # [b, h, d, n_k]
-    threads = numba.get_num_threads()
-    if b * h * nq * nk < _PARALLEL_MIN_PAIRS:
-        numba.set_num_threads(1)
-    try:
-        _flash_attention(q, k, vt, mask, np.float32(scale), out)
-    finally:
-        numba.set_num_threads(threads)
+    big = b * h * nq * nk >= _PARALLEL_MIN_PAIRS
+    (_flash_attention_parallel if big else _flash_attention_serial)(q, k, vt, mask, np.float32(scale), out)
     return out
 
 
