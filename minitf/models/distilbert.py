@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import ops
 from ..attention import merge_heads, scaled_dot_product_attention, split_heads
+from ..attention.positions import sinusoidal_positions
 from ..backend import get_array_module
 from ..config import DistilBertConfig
 from ..modeling import Embedding, LayerNorm, Linear, Module, ModelOutput
@@ -31,17 +32,6 @@ from .bert import (EncoderPreTrainedModel, check_attention_mask, check_ids, chec
                    layer_head_mask, span_logits)
 
 EPS = 1e-12  # DistilBERT's layer norms do not read layer_norm_eps from the config
-
-
-def sinusoidal_positions(n_pos: int, dim: int) -> np.ndarray:
-    """[n_pos, dim] float32: sin on even columns, cos on odd ones (see the module docstring)."""
-    pos = np.arange(n_pos, dtype=np.float64)[:, None]  # [P, 1]
-    j = np.arange(dim)  # [dim]
-    angle = pos / np.power(10000.0, 2 * (j // 2) / dim)  # [P, dim]
-    out = np.empty((n_pos, dim), np.float32)
-    out[:, 0::2] = np.sin(angle[:, 0::2])
-    out[:, 1::2] = np.cos(angle[:, 1::2])
-    return out
 
 
 class Embeddings(Module):
