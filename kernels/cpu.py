@@ -292,7 +292,7 @@ def masked_softmax(x, mask, inplace=False):
 #    that P V is also "rows times rows".
 # 2. exp is computed by `_exp_shifted` with multiplies, adds and integer shifts only, so a
 #    whole tile row goes through 8 lanes at a time; libm's exp is a scalar call per score.
-_BQ, _BK = 32, 64
+_BQ, _BK = 32, 128
 _NEG = _f32(-3.0e38)  # "no score yet" / masked; exp of it (after the shift) is exactly 0
 _LOG2E = _f32(1.4426950408889634)
 _LN2_HI, _LN2_LO = _f32(0.693359375), _f32(-2.12194440e-4)  # ln 2 split so k*ln2 is exact
