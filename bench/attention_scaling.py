@@ -48,7 +48,6 @@ def _inputs(n, seed=0):
 
 def _make(impl: str, n: int):
     """A no-argument function running `impl` once at length n."""
-    import minitf.kernels.cpu as cpu
     from minitf.attention import (local_attention, lsh_attention, scaled_dot_product_attention,
                                   sliding_window_attention)
     from minitf.backend import set_backend
@@ -59,7 +58,6 @@ def _make(impl: str, n: int):
         return lambda: scaled_dot_product_attention(q, k, v)
     if impl == "full-fused":
         set_backend("numba")
-        cpu.FUSED_MIN_SCORE_BYTES = 0
         return lambda: scaled_dot_product_attention(q, k, v)
     set_backend("numpy")  # the efficient variants are plain NumPy (BLAS for their small products)
     if impl == "lsh":

@@ -490,11 +490,9 @@ def _decode_attention(q, k, v, mask, scale, out):
 # (batch * heads * queries * keys) from which the attention runs on all threads
 _PARALLEL_MIN_PAIRS = 1 << 20
 _flash_attention_serial, _flash_attention_parallel = _serial_and_parallel(_flash_attention_body)
-# Score matrices smaller than this go to the caller's BLAS path instead. With the register-
-# blocked products and the vectorised exp the kernel is at least as fast as BLAS + the masked
-# softmax at every size measured on the 2-core CPU (bench/kernels.py), so 0: always fused.
-# Tests and benchmarks raise it to compare the two paths.
-FUSED_MIN_SCORE_BYTES = 0
+# With the register-blocked products and the vectorised exp this kernel is at least as fast as
+# BLAS + the masked softmax at every size measured on the 2-core CPU (bench/kernels.py), so
+# every float32 problem takes it.
 
 
 @register("numba", "attention")
@@ -508,8 +506,6 @@ def attention(q, k, v, mask=None, scale=None):
         return None
     b, h, nq, d = q.shape
     nk = k.shape[2]
-    if b * h * nq * nk * 4 < FUSED_MIN_SCORE_BYTES:
-        return None  # small enough: the BLAS path is faster
     if mask is None:
         mask = np.ones((1, 1, 1, nk), np.bool_)
     mask = np.asarray(mask, dtype=np.bool_)

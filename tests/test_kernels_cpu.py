@@ -104,17 +104,9 @@ def test_whole_gpt2_forward_same_under_each_backend():
         np.testing.assert_allclose(a, r, atol=1e-4, rtol=1e-5)
 
 
-@pytest.fixture
-def always_fused(monkeypatch):
-    """The fused kernel normally declines small problems (BLAS is faster there): force it."""
-    import minitf.kernels.cpu as cpu
-
-    monkeypatch.setattr(cpu, "FUSED_MIN_SCORE_BYTES", 0)
-
-
 @pytest.mark.parametrize("b,h,nq,nk,d", [(1, 1, 1, 1, 8), (2, 3, 17, 17, 64), (1, 2, 1, 100, 80),
                                           (2, 2, 70, 70, 16), (1, 12, 33, 200, 64)])
-def test_fused_attention_matches_reference(b, h, nq, nk, d, always_fused):
+def test_fused_attention_matches_reference(b, h, nq, nk, d):
     from minitf.attention import causal_mask, padding_mask, scaled_dot_product_attention
 
     rng = np.random.default_rng(6)
@@ -155,7 +147,7 @@ def test_decode_step_kernel_on_cache_views(b, h, n, d):
         np.testing.assert_allclose(got, ref, atol=2e-6, rtol=1e-5)
 
 
-def test_fused_attention_memory_is_linear(always_fused):
+def test_fused_attention_memory_is_linear():
     """The kernel allocates O(n) memory: the [n, n] score matrix of the reference never exists."""
     import tracemalloc
 
