@@ -1175,3 +1175,44 @@ def read_json(path: Path) -> Any:
             return json.load(f)
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None
+
+
+SPECIAL_TOKEN_NAMES = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
+                       "mask_token")
+
+
+def added_tokens_with_ids(folder: Path, config: dict[str, Any], vocab: dict[str, int],
+                          default_specials: dict[str, Any], specials_normalized=None
+                          ) -> list[tuple[int, AddedToken]]:
+    """The added tokens of a folder without tokenizer.json, gathered as transformers does when
+    it loads the files: tokenizer_config.json's `added_tokens_decoder` (with ids),
+    `added_tokens.json`, then the special tokens (`default_specials` when the config names
+    none). Tokens without an id take the next free ids after the vocab.
+    `specials_normalized`: force the special tokens' `normalized` flag (None keeps it)."""
+    added: dict[str, AddedToken] = {}
+    ids: dict[str, int] = {}
+    # Newer tokenizer_config.json files list every added token with its id and flags.
+    for key, entry in (config.get("added_tokens_decoder") or {}).items():
+        token = AddedToken.from_any(entry, special=entry.get("special", False))
+        added[token.content], ids[token.content] = token, int(key)
+    if (folder / "added_tokens.json").is_file():
+        for content, token_id in read_json(folder / "added_tokens.json").items():
+            added.setdefault(content, AddedToken(content))
+            ids.setdefault(content, int(token_id))
+    specials = {k: config[k] for k in SPECIAL_TOKEN_NAMES if k in config} or default_specials
+    for value in [*specials.values(), *config.get("additional_special_tokens", [])]:
+        if value is None:
+            continue
+        token = AddedToken.from_any(value)
+        token.special = True
+        if specials_normalized is not None:
+            token.normalized = specials_normalized
+        added.setdefault(token.content, token)
+    next_id = max([len(vocab) - 1, *vocab.values(), *ids.values()]) + 1
+    pairs = []
+    for content, token in added.items():
+        token_id = ids.get(content, vocab.get(content))
+        if token_id is None:
+            token_id, next_id = next_id, next_id + 1
+        pairs.append((token_id, token))
+    return pairs

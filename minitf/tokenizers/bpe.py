@@ -42,7 +42,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from minitf.tokenizers.base import (
-    WHITESPACE, AddedToken, Encoding, PreTrainedTokenizer, TemplatePostProcessor, char_class,
+    SPECIAL_TOKEN_NAMES, WHITESPACE, AddedToken, Encoding, PreTrainedTokenizer,
+    TemplatePostProcessor, added_tokens_with_ids, char_class,
     read_json,
     read_tokenizer_config,
     single_pre_tokenizer,
@@ -470,9 +471,9 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
                           f"or vocab.json + merges.txt (found: {present or 'nothing'})")
 
         # Special-token attributes: tokenizer_config.json, else the family's defaults.
-        specials = {name: config[name] for name in (*_SPECIAL_NAMES, "additional_special_tokens")
+        specials = {name: config[name] for name in (*SPECIAL_TOKEN_NAMES, "additional_special_tokens")
                     if name in config}
-        if not any(name in config for name in _SPECIAL_NAMES):
+        if not any(name in config for name in SPECIAL_TOKEN_NAMES):
             specials.update({k: v for k, v in _FAMILY_SPECIALS[family].items()
                              if AddedToken.from_any(v).content in args["vocab"]
                              or any(t.content == AddedToken.from_any(v).content
@@ -547,8 +548,6 @@ def _count_spaces(chars: Iterable[str]) -> int:
 # ----------------------------------------------------------------------------------------------
 # 4. Reading the files
 # ----------------------------------------------------------------------------------------------
-_SPECIAL_NAMES = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
-                  "mask_token")
 # Defaults for a folder with only vocab.json + merges.txt, by family (as transformers' classes).
 _FAMILY_SPECIALS: dict[str, dict[str, Any]] = {
     "gpt2": {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"},
@@ -608,31 +607,8 @@ def _read_vocab_and_merges(folder: Path, config: dict[str, Any], family: str) ->
     # Skip the "#version: 0.2" header and blank lines.
     lines = [(n, line) for n, line in lines if line and not (n == 1 and line.startswith("#version"))]
     merges = _check_merges(lines, vocab, path, "line {}")
-    added: dict[str, AddedToken] = {}
-    ids: dict[str, int] = {}
-    # Newer tokenizer_config.json files list every added token with its id and flags.
-    for key, entry in (config.get("added_tokens_decoder") or {}).items():
-        token = AddedToken.from_any(entry, special=entry.get("special", False))
-        added[token.content], ids[token.content] = token, int(key)
-    if (folder / "added_tokens.json").is_file():
-        for content, token_id in read_json(folder / "added_tokens.json").items():
-            added.setdefault(content, AddedToken(content))
-            ids.setdefault(content, int(token_id))
-    # The special tokens are added tokens too (transformers adds them when it loads).
-    specials = {k: config[k] for k in _SPECIAL_NAMES if k in config} or _FAMILY_SPECIALS[family]
-    for value in [*specials.values(), *config.get("additional_special_tokens", [])]:
-        if value is None:
-            continue
-        token = AddedToken.from_any(value)
-        token.special = True
-        added.setdefault(token.content, token)
-    next_id = max([len(vocab) - 1, *vocab.values(), *ids.values()]) + 1
-    pairs = []
-    for content, token in added.items():
-        token_id = ids.get(content, vocab.get(content))
-        if token_id is None:
-            token_id, next_id = next_id, next_id + 1
-        pairs.append((token_id, token))
+    specials = {k: config[k] for k in SPECIAL_TOKEN_NAMES if k in config} or _FAMILY_SPECIALS[family]
+    pairs = added_tokens_with_ids(folder, config, vocab, _FAMILY_SPECIALS[family])
     add_prefix_space = bool(config.get("add_prefix_space", False))
     if family == "roberta":
         cls_tok = AddedToken.from_any(specials.get("cls_token", "<s>")).content

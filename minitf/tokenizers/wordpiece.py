@@ -44,7 +44,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from minitf.tokenizers.base import (
-    WHITESPACE, AddedToken, Encoding, PreTrainedTokenizer, TemplatePostProcessor, _in_ranges,
+    SPECIAL_TOKEN_NAMES, WHITESPACE, AddedToken, Encoding, PreTrainedTokenizer,
+    TemplatePostProcessor, _in_ranges, added_tokens_with_ids,
     read_json,
     read_tokenizer_config,
     single_pre_tokenizer,
@@ -344,8 +345,6 @@ _MODEL_TYPE_CLASSES = {"bert": "BertTokenizer", "distilbert": "DistilBertTokeniz
                        "mobilebert": "MobileBertTokenizer", "squeezebert": "SqueezeBertTokenizer",
                        "funnel": "FunnelTokenizer", "convbert": "ConvBertTokenizer",
                        "layoutlm": "LayoutLMTokenizer", "lxmert": "LxmertTokenizer"}
-_SPECIAL_NAMES = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
-                  "mask_token")
 _BERT_SPECIALS = {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
                   "cls_token": "[CLS]", "mask_token": "[MASK]"}
 
@@ -398,7 +397,7 @@ class WordPieceTokenizer(PreTrainedTokenizer):
         if added_tokens is None:             # the special tokens, with their vocabulary ids
             added_tokens = []
             next_id = max(self.vocab.values(), default=-1) + 1
-            for name in _SPECIAL_NAMES:
+            for name in SPECIAL_TOKEN_NAMES:
                 value = kwargs.get(name)
                 if value is None:
                     continue
@@ -690,7 +689,8 @@ class WordPieceTokenizer(PreTrainedTokenizer):
                     "do_lower_case": config.get("do_lower_case", True),
                     "strip_accents": config.get("strip_accents"),
                     "tokenize_chinese_chars": config.get("tokenize_chinese_chars", True)}
-            added = _added_tokens_from_config(folder, config, args["vocab"])
+            added = added_tokens_with_ids(folder, config, args["vocab"], _BERT_SPECIALS,
+                                           specials_normalized=False)
             if added:
                 args["added_tokens"] = added
             clean_up_default = True             # BertTokenizer's default (converted from it)
@@ -699,9 +699,9 @@ class WordPieceTokenizer(PreTrainedTokenizer):
             raise OSError(f"no WordPiece tokenizer files in {folder}: looked for vocab.txt or "
                           f"tokenizer.json (found: {present or 'nothing'})")
 
-        settings: dict[str, Any] = {name: config[name] for name in (*_SPECIAL_NAMES, "additional_special_tokens")
+        settings: dict[str, Any] = {name: config[name] for name in (*SPECIAL_TOKEN_NAMES, "additional_special_tokens")
                                     if name in config}
-        if not any(name in config for name in _SPECIAL_NAMES):
+        if not any(name in config for name in SPECIAL_TOKEN_NAMES):
             known = set(args["vocab"]) | {t.content for _, t in args.get("added_tokens", [])}
             settings.update({k: (v if v in known else None) for k, v in _BERT_SPECIALS.items()})
         for key in ("model_max_length", "padding_side", "truncation_side"):
@@ -801,36 +801,6 @@ def read_vocab_txt(path: Path) -> dict[str, int]:
     if not vocab:
         raise ValueError(f"{path} is empty: vocab.txt lists one token per line")
     return vocab
-
-
-def _added_tokens_from_config(folder: Path, config: dict[str, Any],
-                              vocab: dict[str, int]) -> list[tuple[int, AddedToken]]:
-    """Added tokens of a vocab.txt folder: tokenizer_config.json's added_tokens_decoder (with
-    ids), added_tokens.json, and the special tokens (as transformers adds them when loading)."""
-    added: dict[str, AddedToken] = {}
-    ids: dict[str, int] = {}
-    for key, entry in (config.get("added_tokens_decoder") or {}).items():
-        token = AddedToken.from_any(entry, special=entry.get("special", False))
-        added[token.content], ids[token.content] = token, int(key)
-    if (folder / "added_tokens.json").is_file():
-        for content, token_id in read_json(folder / "added_tokens.json").items():
-            added.setdefault(content, AddedToken(content, normalized=True))
-            ids.setdefault(content, int(token_id))
-    specials = {k: config[k] for k in _SPECIAL_NAMES if k in config} or _BERT_SPECIALS
-    for value in [*specials.values(), *config.get("additional_special_tokens", [])]:
-        if value is None:
-            continue
-        token = AddedToken.from_any(value)
-        token.special, token.normalized = True, False
-        added.setdefault(token.content, token)
-    next_id = max([len(vocab) - 1, *vocab.values(), *ids.values()]) + 1
-    pairs = []
-    for content, token in added.items():
-        token_id = ids.get(content, vocab.get(content))
-        if token_id is None:
-            token_id, next_id = next_id, next_id + 1
-        pairs.append((token_id, token))
-    return pairs
 
 
 def _read_tokenizer_json(path: Path) -> dict[str, Any]:
