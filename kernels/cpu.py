@@ -8,7 +8,8 @@ loop reads each row once (kept in cache) and writes the result once. The NumPy v
 from __future__ import annotations
 
 import math
-import types
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -17,22 +18,45 @@ from minitf.backend import register
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
-_flags = dict(fastmath=True, error_model="numpy", cache=True)
+_flags = dict(fastmath=True, error_model="numpy", cache=True, nogil=True)
 
 
-def _serial_and_parallel(body):
-    """One kernel body compiled twice: serial (small inputs: waking the worker threads costs
-    more than the work) and with prange on all threads. Each copy gets its own name, because
-    Numba's on-disk cache keys a function by its name and signature, not by `parallel=`: two
-    compilations of one function would share a cache entry, and one of them would silently run
-    the other's code."""
-    def renamed(suffix):
-        fn = types.FunctionType(body.__code__, body.__globals__, body.__name__ + suffix,
-                                body.__defaults__, body.__closure__)
-        fn.__qualname__ = body.__qualname__ + suffix
-        return fn
+# -- every core, without OpenMP -----------------------------------------------------------------
+# The kernels that are worth running on all cores take two extra arguments, (part, n_parts), and
+# do the part-th share of their rows (or attention tasks). `_on_all_threads` calls part 0 on
+# this thread and the others on a small pool of Python threads; the kernels are compiled with
+# nogil=True, so those threads run truly in parallel. Why not Numba's prange: its OpenMP
+# threads keep spinning for a while after each parallel loop, and on a small CPU they take
+# cores from the OpenBLAS matmul that always comes next (it ran up to 2x slower). Pool
+# threads sleep on a queue instead.
+_MIN_WORK_PER_THREAD = 1 << 16  # about 50 us of work: less is not worth waking a thread for
+_pool_of = {}  # pid -> ThreadPoolExecutor (a forked child needs its own threads)
 
-    return numba.njit(**_flags)(renamed("_serial")), numba.njit(parallel=True, **_flags)(renamed("_parallel"))
+
+def _n_threads() -> int:
+    return numba.config.NUMBA_NUM_THREADS  # all cores, or NUMBA_NUM_THREADS when it is set
+
+
+def _on_all_threads(fn, work: int, *args):
+    """fn(*args, part, n_parts) for every part, in parallel; `work` (elements, score pairs...)
+    decides how many parts: one per `_MIN_WORK_PER_THREAD`, at most one per core."""
+    n_parts = max(1, min(_n_threads(), work // _MIN_WORK_PER_THREAD))
+    if n_parts == 1:
+        fn(*args, 0, 1)
+        return
+    pool = _pool_of.get(os.getpid())
+    if pool is None:
+        pool = _pool_of[os.getpid()] = ThreadPoolExecutor(_n_threads() - 1, "minitf-kernel")
+    others = [pool.submit(fn, *args, part, n_parts) for part in range(1, n_parts)]
+    fn(*args, 0, n_parts)
+    for f in others:
+        f.result()
+
+
+@numba.njit(inline="always", cache=True)
+def _share(n, part, n_parts):
+    """The [start, stop) of `part`'s contiguous share of n rows."""
+    return n * part // n_parts, n * (part + 1) // n_parts
 
 
 def _rows(x):
@@ -41,34 +65,46 @@ def _rows(x):
     return x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
 
 
-# The element-wise kernels run on one thread: a BLAS matmul comes before and after each of them,
-# and on a small CPU parallel Numba regions and OpenBLAS's worker threads take each other's cores
-# (the matmuls ran up to 2x slower).
 @numba.njit(**_flags)
-def _layer_norm_rows(x, w, b, eps, out):
+def _layer_norm_rows(x, residual, add, w, b, eps, out, part, n_parts):
+    """out = LayerNorm(x + residual) if add else LayerNorm(x), for this part's rows."""
     n, d = x.shape
-    for i in range(n):
+    start, stop = _share(n, part, n_parts)
+    for i in range(start, stop):
+        row = out[i]
+        if add:  # the residual add of a post-norm block, in the same pass
+            for j in range(d):
+                row[j] = x[i, j] + residual[i, j]
+        else:
+            for j in range(d):
+                row[j] = x[i, j]
         mean = 0.0
         for j in range(d):
-            mean += x[i, j]
+            mean += row[j]
         mean /= d
         var = 0.0
         for j in range(d):
-            c = x[i, j] - mean
+            c = row[j] - mean
             var += c * c
         inv = 1.0 / math.sqrt(var / d + eps)
         for j in range(d):
-            out[i, j] = (x[i, j] - mean) * inv * w[j] + b[j]
-
+            row[j] = (row[j] - mean) * inv * w[j] + b[j]
 
 
 @register("numba", "layer_norm")
 def layer_norm(x, weight, bias, eps=1e-5):
     """[..., d] -> [..., d]; accumulates in float64 for a stable mean/variance."""
+    return add_layer_norm(x, None, weight, bias, eps)
+
+
+@register("numba", "add_layer_norm")
+def add_layer_norm(x, residual, weight, bias, eps=1e-5):
+    """LayerNorm(x + residual), [..., d] -> [..., d], in one pass (residual None: just the norm)."""
     rows = _rows(x)
+    res = rows if residual is None else _rows(residual.astype(x.dtype, copy=False))
     out = np.empty_like(rows)
-    _layer_norm_rows(rows, weight.astype(x.dtype, copy=False), bias.astype(x.dtype, copy=False),
-                     eps, out)
+    _on_all_threads(_layer_norm_rows, rows.size, rows, res, residual is not None,
+                    weight.astype(x.dtype, copy=False), bias.astype(x.dtype, copy=False), eps, out)
     return out.reshape(x.shape)
 
 
@@ -99,15 +135,17 @@ def _gelu_tanh32(v):
     return _f32(0.5) * v * (_f32(1.0) + t)
 
 
-@numba.njit(fastmath=True, error_model="numpy", cache=True)
-def _gelu_new_flat32(x, out):
-    for i in range(x.size):
+@numba.njit(**_flags)
+def _gelu_new_flat32(x, out, part, n_parts):
+    start, stop = _share(x.size, part, n_parts)
+    for i in range(start, stop):
         out[i] = _gelu_tanh32(x[i])
 
 
-@numba.njit(fastmath=True, cache=True)
-def _gelu_new_flat64(x, out):
-    for i in range(x.size):
+@numba.njit(fastmath=True, cache=True, nogil=True)
+def _gelu_new_flat64(x, out, part, n_parts):
+    start, stop = _share(x.size, part, n_parts)
+    for i in range(start, stop):
         v = x[i]
         out[i] = 0.5 * v * (1.0 + math.tanh(_SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))
 
@@ -117,7 +155,8 @@ def gelu_new(x):
     """tanh-GELU, [...] -> [...] (float32: vectorised rational tanh; float64: libm tanh)"""
     flat = np.ascontiguousarray(x).ravel()
     out = np.empty_like(flat)
-    (_gelu_new_flat32 if flat.dtype == np.float32 else _gelu_new_flat64)(flat, out)
+    fn = _gelu_new_flat32 if flat.dtype == np.float32 else _gelu_new_flat64
+    _on_all_threads(fn, flat.size, flat, out)
     return out.reshape(x.shape)
 
 
@@ -150,9 +189,10 @@ def _gelu_erf(v):
     return _f32(0.5) * v * (_f32(1.0) + e)
 
 
-@numba.njit(fastmath=True, error_model="numpy", cache=True)
-def _gelu_erf_flat(x, out):
-    for i in range(x.size):
+@numba.njit(**_flags)
+def _gelu_erf_flat(x, out, part, n_parts):
+    start, stop = _share(x.size, part, n_parts)
+    for i in range(start, stop):
         out[i] = _gelu_erf(x[i])
 
 
@@ -161,7 +201,7 @@ def gelu(x):
     """erf-GELU, [...] -> [...] (the vectorised rational erf above, one pass)"""
     flat = np.ascontiguousarray(x).ravel()
     out = np.empty_like(flat)
-    _gelu_erf_flat(flat, out)
+    _on_all_threads(_gelu_erf_flat, flat.size, flat, out)
     return out.reshape(x.shape)
 
 
@@ -169,36 +209,51 @@ def gelu(x):
 # three (add the bias, read it for GELU, write a new array). One array argument, so LLVM sees
 # no aliasing between input and output and vectorises the loop.
 @numba.njit(**_flags)
-def _bias_gelu_erf_rows(y, bias):
+def _bias_gelu_erf_rows(y, bias, part, n_parts):
     n, d = y.shape
-    for i in range(n):
+    start, stop = _share(n, part, n_parts)
+    for i in range(start, stop):
         row = y[i]
         for j in range(d):
             row[j] = _gelu_erf(row[j] + bias[j])
 
 
 @numba.njit(**_flags)
-def _bias_gelu_tanh_rows(y, bias):
+def _bias_gelu_tanh_rows(y, bias, part, n_parts):
     n, d = y.shape
-    for i in range(n):
+    start, stop = _share(n, part, n_parts)
+    for i in range(start, stop):
         row = y[i]
         for j in range(d):
             row[j] = _gelu_tanh32(row[j] + bias[j])
 
 
-_BIAS_ACTIVATIONS = {"gelu": _bias_gelu_erf_rows, "gelu_new": _bias_gelu_tanh_rows,
+@numba.njit(**_flags)
+def _bias_rows(y, bias, part, n_parts):
+    n, d = y.shape
+    start, stop = _share(n, part, n_parts)
+    for i in range(start, stop):
+        row = y[i]
+        for j in range(d):
+            row[j] += bias[j]
+
+
+_BIAS_ACTIVATIONS = {None: _bias_rows, "gelu": _bias_gelu_erf_rows, "gelu_new": _bias_gelu_tanh_rows,
                      "gelu_pytorch_tanh": _bias_gelu_tanh_rows, "gelu_fast": _bias_gelu_tanh_rows}
 
 
 @register("numba", "bias_activation")
 def bias_activation(y, bias, name):
-    """y <- act(y + bias) in place, y [n, d] float32 C-contiguous, bias [d] or None.
-    Returns False (nothing done) for another dtype, layout or activation."""
+    """y <- act(y + bias) in place, y [n, d] float32 C-contiguous, bias [d] or None; name None
+    is the bias alone. Returns False (nothing done) for another dtype, layout or activation, and
+    for a bias alone on a small y (NumPy's `y += bias` is quicker than a kernel call there)."""
     fn = _BIAS_ACTIVATIONS.get(name)
     if fn is None or y.dtype != np.float32 or y.ndim != 2 or not y.flags.c_contiguous:
         return False
+    if name is None and (bias is None or y.size < 2 * _MIN_WORK_PER_THREAD):
+        return False
     bias = np.zeros(y.shape[1], np.float32) if bias is None else bias.astype(np.float32, copy=False)
-    fn(y, bias)
+    _on_all_threads(fn, y.size, y, bias)
     return True
 
 
@@ -372,19 +427,34 @@ def _exp_shifted(row, w, m, bits):
     return total
 
 
-def _flash_attention_body(q, k, vt, mask, scale, out):
+@numba.njit(**_flags)
+def _gather_heads(q, k, v, qc, kc, vt, part, n_parts):
+    """qc <- q, kc <- k, vt <- v transposed, for this part's (batch, head) pairs: q, k, v are
+    usually strided views (the heads of a [b, t, h * d] projection), the copies contiguous."""
+    nb, nh = q.shape[0], q.shape[1]
+    start, stop = _share(nb * nh, part, n_parts)
+    for bh in range(start, stop):
+        b, h = bh // nh, bh % nh
+        if qc is not q:  # (already contiguous: used as it is)
+            qc[b, h] = q[b, h]
+        if kc is not k:
+            kc[b, h] = k[b, h]
+        vt[b, h] = v[b, h].T
+
+
+@numba.njit(**_flags)
+def _flash_attention(q, k, vt, mask, scale, out, part, n_parts):
     """q [b, h, n_q, d], k [b, h, n_k, d], vt [b, h, d, n_k] (V transposed; all C-contiguous),
-    mask [mb, mh, mq, n_k] bool, out [b, h, n_q, d]."""
+    mask [mb, mh, mq, n_k] bool, out [b, h, n_q, d] (any strides)."""
     nb, nh, nq, d = q.shape
     nk = k.shape[2]
     mb, mh, mq = mask.shape[0], mask.shape[1], mask.shape[2]
     n_blocks = (nq + _BQ - 1) // _BQ
-    # One task per (batch, head, query block), so even one head keeps every thread busy. The
-    # threads take contiguous runs of tasks; ordering each head's blocks first, last, second,
-    # second-to-last ... pairs cheap causal blocks (few keys) with expensive ones.
-    for task in numba.prange(nb * nh * n_blocks):
-        bh, t = task // n_blocks, task % n_blocks
-        block = t // 2 if t % 2 == 0 else n_blocks - 1 - t // 2
+    # One task per (batch, head, query block), so even one head keeps every thread busy. Part p
+    # of n takes tasks p, p + n, p + 2n ...: interleaved, every part gets as many early (cheap,
+    # under a causal mask) as late query blocks, and as many short as long padded rows.
+    for task in range(part, nb * nh * n_blocks, n_parts):
+        bh, block = task // n_blocks, task % n_blocks
         b, h = bh // nh, bh % nh
         qh, kh, vth, oh = q[b, h], k[b, h], vt[b, h], out[b, h]  # 2-D, contiguous rows
         mk = mask[b if mb > 1 else 0, h if mh > 1 else 0]
@@ -487,9 +557,6 @@ def _decode_attention(q, k, v, mask, scale, out):
                 out[b, h, c] = acc[c] * inv
 
 
-# (batch * heads * queries * keys) from which the attention runs on all threads
-_PARALLEL_MIN_PAIRS = 1 << 20
-_flash_attention_serial, _flash_attention_parallel = _serial_and_parallel(_flash_attention_body)
 # With the register-blocked products and the vectorised exp this kernel is at least as fast as
 # BLAS + the masked softmax at every size measured on the 2-core CPU (bench/kernels.py), so
 # every float32 problem takes it.
@@ -517,12 +584,16 @@ def attention(q, k, v, mask=None, scale=None):
         out = np.empty((b, h, d), np.float32)
         _decode_attention(q[:, :, 0], k, v, np.ascontiguousarray(mask[:, 0, 0]), np.float32(scale), out)
         return out[:, :, None]
-    out = np.empty((b, h, nq, d), np.float32)
     # contiguous copies (O(n d)) so every row the kernel reads is a contiguous vector
-    q, k = np.ascontiguousarray(q), np.ascontiguousarray(k)
-    vt = np.ascontiguousarray(v.swapaxes(-1, -2))  # [b, h, d, n_k]
-    big = b * h * nq * nk >= _PARALLEL_MIN_PAIRS
-    (_flash_attention_parallel if big else _flash_attention_serial)(q, k, vt, mask, np.float32(scale), out)
+    qc = q if q.flags.c_contiguous else np.empty(q.shape, np.float32)
+    kc = k if k.flags.c_contiguous else np.empty(k.shape, np.float32)
+    vt = np.empty((b, h, d, nk), np.float32)  # V transposed
+    _on_all_threads(_gather_heads, q.size + k.size + v.size, q, k, v, qc, kc, vt)
+    # The output is written as [b, n_q, h, d] and returned as a [b, h, n_q, d] view of it: the
+    # usual next step, merge_heads, is then a free reshape instead of a copy.
+    out = np.empty((b, nq, h, d), np.float32).transpose(0, 2, 1, 3)  # [b, h, n_q, d]
+    work = b * h * nq * nk * d // 16  # one score pair is ~4d flops + an exp: ~4 "elements" at d 64
+    _on_all_threads(_flash_attention, work, qc, kc, vt, mask, np.float32(scale), out)
     return out
 
 

@@ -102,8 +102,9 @@ class LayerNorm(Module):
         self.bias = np.zeros((d,), dtype)
         self.eps = eps
 
-    def __call__(self, x):
-        return ops.layer_norm(x, self.weight, self.bias, self.eps)  # [..., d] -> [..., d]
+    def __call__(self, x, residual=None):
+        """LayerNorm(x), or LayerNorm(x + residual) in one pass"""
+        return ops.layer_norm(x, self.weight, self.bias, self.eps, residual)  # [..., d] -> [..., d]
 
 
 class Embedding(Module):

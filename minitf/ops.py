@@ -27,13 +27,13 @@ def linear(x, weight, bias=None, activation: str | None = None):
     """y = act(x @ weight + bias), with `weight` stored [in, out] (GPT-2's Conv1D layout).
 
     [..., in] @ [in, out] -> [..., out]. `activation` is a config name ("gelu", "relu" ...)
-    or None; given here, a backend may apply bias and activation in one pass (numba does).
+    or None; a backend may apply bias and activation in one pass (numba does, on all cores).
     """
     if x.ndim > 2:  # one [n, in] @ [in, out] BLAS call instead of one per leading index
         y = linear(x.reshape(-1, x.shape[-1]), weight, bias, activation)
         return y.reshape(*x.shape[:-1], weight.shape[-1])
     y = x @ weight  # [n, in] @ [in, out] -> [n, out]
-    if activation is not None:
+    if activation is not None or bias is not None:
         fused = kernel("bias_activation", y)
         if fused is not None and fused(y, bias, activation):  # in place
             return y
@@ -50,11 +50,18 @@ def linear_t(x, weight, bias=None, activation: str | None = None):
     return linear(x, weight.T, bias, activation)
 
 
-def layer_norm(x, weight, bias, eps: float = 1e-5):
+def layer_norm(x, weight, bias, eps: float = 1e-5, residual=None):
     """Normalise the last axis to mean 0 / variance 1, then scale and shift.
 
     [..., d] -> [..., d]. Variance is the biased one (divide by d), as torch does.
+    `residual` (same shape as x): normalise x + residual instead, the closing step of a
+    post-norm block (BERT's LayerNorm(dense(h) + input)); a kernel does both in one pass.
     """
+    if residual is not None:
+        fused = kernel("add_layer_norm", x)
+        if fused is not None and residual.shape == x.shape:
+            return fused(x, residual, weight, bias, eps)
+        x = x + residual  # [..., d]
     fused = kernel("layer_norm", x)
     if fused is not None:
         return fused(x, weight, bias, eps)

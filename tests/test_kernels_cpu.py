@@ -226,4 +226,6 @@ def test_trace_records_the_linear_output_before_a_fused_activation():
         out = model(input_ids=ids).last_hidden_state
     dense = outputs["encoder.layer.0.intermediate.dense"]
     np.testing.assert_allclose(outputs["encoder.layer.0.intermediate"], ops.gelu(dense), atol=1e-6)
-    np.testing.assert_array_equal(out, model(input_ids=ids).last_hidden_state)  # untouched result
+    # the result is untouched, up to float32 rounding: traced, the GELU runs as its own pass
+    # (vectorised differently from the fused bias + GELU, so a last bit may differ)
+    np.testing.assert_allclose(out, model(input_ids=ids).last_hidden_state, rtol=0, atol=2e-6)

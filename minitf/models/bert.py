@@ -230,7 +230,7 @@ class BertSelfOutput(Module):
         self.LayerNorm = LayerNorm(config.hidden_size, config.layer_norm_eps)
 
     def __call__(self, hidden, input_tensor):
-        return self.LayerNorm(self.dense(hidden) + input_tensor)  # [b, t, d]
+        return self.LayerNorm(self.dense(hidden), residual=input_tensor)  # LN(dense + x), [b, t, d]
 
 
 class BertAttention(Module):
@@ -263,7 +263,7 @@ class BertOutput(Module):
         self.LayerNorm = LayerNorm(config.hidden_size, config.layer_norm_eps)
 
     def __call__(self, hidden, input_tensor):
-        return self.LayerNorm(self.dense(hidden) + input_tensor)  # [b, t, 4d] -> [b, t, d]
+        return self.LayerNorm(self.dense(hidden), residual=input_tensor)  # [b, t, 4d] -> [b, t, d]
 
 
 class BertLayer(Module):

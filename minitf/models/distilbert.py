@@ -105,8 +105,8 @@ class TransformerBlock(Module):
 
     def __call__(self, x, mask, output_attentions=False, head_mask=None):
         a, weights = self.attention(x, mask, output_attentions, head_mask)  # [b, t, d]
-        a = self.sa_layer_norm(a + x)  # residual + post-norm, [b, t, d]
-        return self.output_layer_norm(self.ffn(a) + a), weights  # [b, t, d]
+        a = self.sa_layer_norm(a, residual=x)  # residual + post-norm in one pass, [b, t, d]
+        return self.output_layer_norm(self.ffn(a), residual=a), weights  # [b, t, d]
 
 
 class Transformer(Module):
