@@ -367,6 +367,9 @@ def _abt(a, ra, b, rb, tb, nr, nx, nt, out, accumulate):
             b0, b1 = b[rb + x, tb:tb + nt], b[rb + x + 1, tb:tb + nt]
             b2, b3 = b[rb + x + 2, tb:tb + nt], b[rb + x + 3, tb:tb + nt]
             s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = _f32(0.0)
+            if accumulate:  # start from out's values (no zero-fill of out: that was a memset call)
+                s00, s01, s02, s03 = out[r, x], out[r, x + 1], out[r, x + 2], out[r, x + 3]
+                s10, s11, s12, s13 = out[r + 1, x], out[r + 1, x + 1], out[r + 1, x + 2], out[r + 1, x + 3]
             for t in range(nt):
                 x0, x1 = a0[t], a1[t]
                 s00 += x0 * b0[t]
@@ -377,17 +380,8 @@ def _abt(a, ra, b, rb, tb, nr, nx, nt, out, accumulate):
                 s11 += x1 * b1[t]
                 s12 += x1 * b2[t]
                 s13 += x1 * b3[t]
-            if not accumulate:
-                out[r, x:x + 4] = 0.0
-                out[r + 1, x:x + 4] = 0.0
-            out[r, x] += s00
-            out[r, x + 1] += s01
-            out[r, x + 2] += s02
-            out[r, x + 3] += s03
-            out[r + 1, x] += s10
-            out[r + 1, x + 1] += s11
-            out[r + 1, x + 2] += s12
-            out[r + 1, x + 3] += s13
+            out[r, x], out[r, x + 1], out[r, x + 2], out[r, x + 3] = s00, s01, s02, s03
+            out[r + 1, x], out[r + 1, x + 1], out[r + 1, x + 2], out[r + 1, x + 3] = s10, s11, s12, s13
     # the edges: columns past the last multiple of 4, and the last row when nr is odd
     for r in range(nr):
         a0 = a[ra + r, :nt]
