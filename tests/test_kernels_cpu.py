@@ -8,7 +8,7 @@ from minitf import ops
 from minitf.backend import get_backend, set_backend, use_backend
 
 pytest.importorskip("numba")
-SHAPES = [(1, 1), (3, 7), (2, 5, 33), (1, 4, 768), (2, 3, 129), (3, 100, 300)]  # the last: all threads
+SHAPES = [(1, 1), (3, 7), (2, 5, 33), (1, 4, 768), (2, 3, 129), (3, 100, 700)]  # the last: all threads
 
 
 def both(fn, *args, **kw):
@@ -28,6 +28,56 @@ def test_layer_norm(shape, dtype):
     ref, got = both(ops.layer_norm, x, w, b, 1e-5)
     assert got.dtype == dtype and got.shape == x.shape
     np.testing.assert_allclose(got, ref, atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_norm_with_residual(shape, dtype):
+    """layer_norm(x, ..., residual=r) is LayerNorm(x + r): one pass under numba, and the same
+    numbers as adding first under numpy."""
+    rng = np.random.default_rng(10)
+    x, r = (rng.normal(0, 3, shape).astype(dtype) for _ in range(2))
+    w, b = rng.normal(size=shape[-1]).astype(dtype), rng.normal(size=shape[-1]).astype(dtype)
+    with use_backend("numpy"):
+        ref = ops.layer_norm(x + r, w, b, 1e-5)
+    for backend in ("numpy", "numba"):
+        with use_backend(backend):
+            got = ops.layer_norm(x, w, b, 1e-5, residual=r)
+        assert got.dtype == dtype and got.shape == x.shape
+        np.testing.assert_allclose(got, ref, atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_kernels_split_across_threads_give_the_same_numbers(monkeypatch):
+    """Run every threaded kernel on one part, then on 3 parts of even tiny inputs (more parts
+    than this machine may have cores: each part is its own share of rows or attention tasks),
+    and compare. Odd sizes, so the shares are uneven."""
+    from minitf.attention import padding_mask, scaled_dot_product_attention
+    from minitf.kernels import cpu
+
+    rng = np.random.default_rng(11)
+    x, r = (rng.normal(0, 2, (5, 7, 37)).astype(np.float32) for _ in range(2))
+    w, b = rng.normal(size=37).astype(np.float32), rng.normal(size=37).astype(np.float32)
+    q, k, v = (rng.normal(size=(3, 5, 41, 16)).astype(np.float32) for _ in range(3))
+    mask = padding_mask(np.array([[1] * 41, [1] * 30 + [0] * 11, [0] * 5 + [1] * 36]))
+
+    def run_all():
+        y = x.reshape(-1, 37).copy()
+        cpu.bias_activation(y, b, "gelu")
+        z = (x.reshape(-1, 37) * 100).repeat(60, axis=0)
+        if not cpu.bias_activation(z, b, None):  # (bias alone: the kernel declines small arrays)
+            z += b
+        return [ops.layer_norm(x, w, b), ops.layer_norm(x, w, b, residual=r), ops.gelu(x),
+                ops.gelu_new(x), y, z, scaled_dot_product_attention(q, k, v, mask)[0]]
+
+    with use_backend("numba"):
+        monkeypatch.setattr(cpu, "_n_threads", lambda: 1)
+        one = run_all()
+        monkeypatch.setattr(cpu, "_n_threads", lambda: 3)
+        monkeypatch.setattr(cpu, "_MIN_WORK_PER_THREAD", 1)
+        three = run_all()
+    for a, c in zip(one, three):
+        np.testing.assert_allclose(c, a, rtol=1e-6, atol=1e-6)  # (a last bit may differ where
+        # a share's boundary moves an element between the vector loop and its scalar tail)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -194,7 +244,7 @@ def test_tiled_matmul_errors():
 
 @pytest.mark.parametrize("name", ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu"])
 @pytest.mark.parametrize("shape,n_out", [((1, 1), 48), ((7, 33), 48), ((2, 5, 130), 48),
-                                         ((2, 40, 16), 1000)])  # the last runs on all threads
+                                         ((2, 40, 16), 2000)])  # the last runs on all threads
 def test_linear_with_fused_bias_activation(name, shape, n_out):
     """linear(..., activation=name) applies bias + activation in one in-place pass under numba
     (relu has no fused kernel: the plain path runs); both backends give the reference numbers."""
