@@ -208,38 +208,28 @@ def gelu(x):
 # Bias + activation in place on the output of a matmul: one pass over [n, d_ff] instead of
 # three (add the bias, read it for GELU, write a new array). One array argument, so LLVM sees
 # no aliasing between input and output and vectorises the loop.
+_BIAS_ONLY, _BIAS_GELU_ERF, _BIAS_GELU_TANH = 0, 1, 2
+_BIAS_ACTIVATIONS = {None: _BIAS_ONLY, "gelu": _BIAS_GELU_ERF, "gelu_new": _BIAS_GELU_TANH,
+                     "gelu_pytorch_tanh": _BIAS_GELU_TANH, "gelu_fast": _BIAS_GELU_TANH}
+
+
 @numba.njit(**_flags)
-def _bias_gelu_erf_rows(y, bias, part, n_parts):
+def _bias_activation_rows(y, bias, act, part, n_parts):
+    """y[i, j] <- act(y[i, j] + bias[j]) for this part's rows; act is one of the codes above
+    (the branch is outside the inner loops, so each loop vectorises on its own)."""
     n, d = y.shape
     start, stop = _share(n, part, n_parts)
     for i in range(start, stop):
         row = y[i]
-        for j in range(d):
-            row[j] = _gelu_erf(row[j] + bias[j])
-
-
-@numba.njit(**_flags)
-def _bias_gelu_tanh_rows(y, bias, part, n_parts):
-    n, d = y.shape
-    start, stop = _share(n, part, n_parts)
-    for i in range(start, stop):
-        row = y[i]
-        for j in range(d):
-            row[j] = _gelu_tanh32(row[j] + bias[j])
-
-
-@numba.njit(**_flags)
-def _bias_rows(y, bias, part, n_parts):
-    n, d = y.shape
-    start, stop = _share(n, part, n_parts)
-    for i in range(start, stop):
-        row = y[i]
-        for j in range(d):
-            row[j] += bias[j]
-
-
-_BIAS_ACTIVATIONS = {None: _bias_rows, "gelu": _bias_gelu_erf_rows, "gelu_new": _bias_gelu_tanh_rows,
-                     "gelu_pytorch_tanh": _bias_gelu_tanh_rows, "gelu_fast": _bias_gelu_tanh_rows}
+        if act == _BIAS_GELU_ERF:
+            for j in range(d):
+                row[j] = _gelu_erf(row[j] + bias[j])
+        elif act == _BIAS_GELU_TANH:
+            for j in range(d):
+                row[j] = _gelu_tanh32(row[j] + bias[j])
+        else:
+            for j in range(d):
+                row[j] += bias[j]
 
 
 @register("numba", "bias_activation")
@@ -247,13 +237,13 @@ def bias_activation(y, bias, name):
     """y <- act(y + bias) in place, y [n, d] float32 C-contiguous, bias [d] or None; name None
     is the bias alone. Returns False (nothing done) for another dtype, layout or activation, and
     for a bias alone on a small y (NumPy's `y += bias` is quicker than a kernel call there)."""
-    fn = _BIAS_ACTIVATIONS.get(name)
-    if fn is None or y.dtype != np.float32 or y.ndim != 2 or not y.flags.c_contiguous:
+    act = _BIAS_ACTIVATIONS.get(name)
+    if act is None or y.dtype != np.float32 or y.ndim != 2 or not y.flags.c_contiguous:
         return False
     if name is None and (bias is None or y.size < 2 * _MIN_WORK_PER_THREAD):
         return False
     bias = np.zeros(y.shape[1], np.float32) if bias is None else bias.astype(np.float32, copy=False)
-    _on_all_threads(fn, y.size, y, bias)
+    _on_all_threads(_bias_activation_rows, y.size, y, bias, act)
     return True
 
 
