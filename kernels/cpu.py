@@ -72,15 +72,16 @@ def _layer_norm_rows(x, residual, add, w, b, eps, out, part, n_parts):
     start, stop = _share(n, part, n_parts)
     for i in range(start, stop):
         row = out[i]
-        if add:  # the residual add of a post-norm block, in the same pass
+        mean = 0.0
+        if add:  # the residual add of a post-norm block, in the same pass as the mean
             for j in range(d):
-                row[j] = x[i, j] + residual[i, j]
+                v = x[i, j] + residual[i, j]
+                row[j] = v
+                mean += v
         else:
             for j in range(d):
                 row[j] = x[i, j]
-        mean = 0.0
-        for j in range(d):
-            mean += row[j]
+                mean += x[i, j]
         mean /= d
         var = 0.0
         for j in range(d):
