@@ -59,6 +59,8 @@ def test_kernels_split_across_threads_give_the_same_numbers(monkeypatch):
     w, b = rng.normal(size=37).astype(np.float32), rng.normal(size=37).astype(np.float32)
     q, k, v = (rng.normal(size=(3, 5, 41, 16)).astype(np.float32) for _ in range(3))
     mask = padding_mask(np.array([[1] * 41, [1] * 30 + [0] * 11, [0] * 5 + [1] * 36]))
+    # and as the heads of projections: [b, h, n, d] views of [b, n, h, d] arrays (the gather)
+    heads = [np.ascontiguousarray(x.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3) for x in (q, k, v)]
 
     def run_all():
         y = x.reshape(-1, 37).copy()
@@ -67,7 +69,8 @@ def test_kernels_split_across_threads_give_the_same_numbers(monkeypatch):
         if not cpu.bias_activation(z, b, None):  # (bias alone: the kernel declines small arrays)
             z += b
         return [ops.layer_norm(x, w, b), ops.layer_norm(x, w, b, residual=r), ops.gelu(x),
-                ops.gelu_new(x), y, z, scaled_dot_product_attention(q, k, v, mask)[0]]
+                ops.gelu_new(x), y, z, scaled_dot_product_attention(q, k, v, mask)[0],
+                scaled_dot_product_attention(*heads, mask)[0]]
 
     with use_backend("numba"):
         monkeypatch.setattr(cpu, "_n_threads", lambda: 1)
@@ -75,6 +78,7 @@ def test_kernels_split_across_threads_give_the_same_numbers(monkeypatch):
         monkeypatch.setattr(cpu, "_n_threads", lambda: 3)
         monkeypatch.setattr(cpu, "_MIN_WORK_PER_THREAD", 1)
         three = run_all()
+    np.testing.assert_allclose(one[-1], one[-2], rtol=1e-6, atol=1e-6)  # layout-independent
     for a, c in zip(one, three):
         np.testing.assert_allclose(c, a, rtol=1e-6, atol=1e-6)  # (a last bit may differ where
         # a share's boundary moves an element between the vector loop and its scalar tail)
