@@ -18,7 +18,11 @@ from minitf.backend import register
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
-_flags = dict(fastmath=True, error_model="numpy", cache=True, nogil=True)
+# fastmath without "arcp": with it, LLVM divides by a reciprocal estimate in vector loops but
+# exactly in their scalar versions (the tail, or the fallback it takes when two arrays might
+# overlap, which depends on where they sit in memory), so one input could give two answers.
+_FAST = {"nnan", "ninf", "nsz", "contract", "afn", "reassoc"}
+_flags = dict(fastmath=_FAST, error_model="numpy", cache=True, nogil=True)
 
 
 # -- every core, without OpenMP -----------------------------------------------------------------
@@ -122,7 +126,7 @@ _Q0, _Q1, _Q2, _Q3 = (_f32(c) for c in (
     1.0, 0.4641839861869812, 0.024500058963894844, 0.000254820566624403))
 
 
-@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
+@numba.njit(inline="always", fastmath=_FAST, error_model="numpy", cache=True)
 def _gelu_tanh32(v):
     """0.5 v (1 + tanh(w)), w = sqrt(2/pi) (v + 0.044715 v^3), for one float32 v."""
     w = _f32(_SQRT_2_OVER_PI) * (v + _f32(0.044715) * v * v * v)
@@ -143,7 +147,7 @@ def _gelu_new_flat32(x, out, part, n_parts):
         out[i] = _gelu_tanh32(x[i])
 
 
-@numba.njit(fastmath=True, cache=True, nogil=True)
+@numba.njit(fastmath=_FAST, cache=True, nogil=True)
 def _gelu_new_flat64(x, out, part, n_parts):
     start, stop = _share(x.size, part, n_parts)
     for i in range(start, stop):
@@ -176,7 +180,7 @@ _EQ0, _EQ1, _EQ2, _EQ3, _EQ4, _EQ5 = (_f32(c) for c in (
     4.779974088155309e-05))
 
 
-@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
+@numba.njit(inline="always", fastmath=_FAST, error_model="numpy", cache=True)
 def _gelu_erf(v):
     """0.5 v (1 + erf(v / sqrt 2)) for one number v, with the rational erf above."""
     lim = _f32(4.0)
@@ -248,7 +252,7 @@ def bias_activation(y, bias, name):
     return True
 
 
-@numba.njit(fastmath=True, cache=True)
+@numba.njit(fastmath=_FAST, cache=True)
 def _softmax_rows(x, out):
     n, d = x.shape
     for i in range(n):
@@ -277,7 +281,7 @@ def softmax(x):
     return out.reshape(x.shape)
 
 
-@numba.njit(fastmath=True, error_model="numpy", cache=True)
+@numba.njit(fastmath=_FAST, error_model="numpy", cache=True)
 def _masked_softmax_4d(x, mask, out):
     """x, out [b, h, q, k]; mask [1 or b, 1 or h, 1 or q, k] bool. Masked entries cost nothing:
     no exp is taken for them (half of a causal score matrix), and no -inf ever appears."""
