@@ -140,13 +140,6 @@ def _gelu_tanh32(v):
     return _f32(0.5) * v * (_f32(1.0) + t)
 
 
-@numba.njit(**_flags)
-def _gelu_new_flat32(x, out, part, n_parts):
-    start, stop = _share(x.size, part, n_parts)
-    for i in range(start, stop):
-        out[i] = _gelu_tanh32(x[i])
-
-
 @numba.njit(fastmath=_FAST, cache=True, nogil=True)
 def _gelu_new_flat64(x, out, part, n_parts):
     start, stop = _share(x.size, part, n_parts)
@@ -160,8 +153,10 @@ def gelu_new(x):
     """tanh-GELU, [...] -> [...] (float32: vectorised rational tanh; float64: libm tanh)"""
     flat = np.ascontiguousarray(x).ravel()
     out = np.empty_like(flat)
-    fn = _gelu_new_flat32 if flat.dtype == np.float32 else _gelu_new_flat64
-    _on_all_threads(fn, flat.size, flat, out)
+    if flat.dtype == np.float32:
+        _on_all_threads(_gelu_flat, flat.size, flat, out, _GELU_TANH)
+    else:
+        _on_all_threads(_gelu_new_flat64, flat.size, flat, out)
     return out.reshape(x.shape)
 
 
@@ -194,11 +189,19 @@ def _gelu_erf(v):
     return _f32(0.5) * v * (_f32(1.0) + e)
 
 
+_GELU_ERF, _GELU_TANH = 1, 2  # which GELU a kernel applies (the erf one, the tanh one)
+
+
 @numba.njit(**_flags)
-def _gelu_erf_flat(x, out, part, n_parts):
+def _gelu_flat(x, out, which, part, n_parts):
+    """out[i] = GELU(x[i]) for this part's share of the flat arrays (erf or float32 tanh form)."""
     start, stop = _share(x.size, part, n_parts)
-    for i in range(start, stop):
-        out[i] = _gelu_erf(x[i])
+    if which == _GELU_ERF:
+        for i in range(start, stop):
+            out[i] = _gelu_erf(x[i])
+    else:
+        for i in range(start, stop):
+            out[i] = _gelu_tanh32(x[i])
 
 
 @register("numba", "gelu")
@@ -206,16 +209,16 @@ def gelu(x):
     """erf-GELU, [...] -> [...] (the vectorised rational erf above, one pass)"""
     flat = np.ascontiguousarray(x).ravel()
     out = np.empty_like(flat)
-    _on_all_threads(_gelu_erf_flat, flat.size, flat, out)
+    _on_all_threads(_gelu_flat, flat.size, flat, out, _GELU_ERF)
     return out.reshape(x.shape)
 
 
 # Bias + activation in place on the output of a matmul: one pass over [n, d_ff] instead of
-# three (add the bias, read it for GELU, write a new array). One array argument, so LLVM sees
-# no aliasing between input and output and vectorises the loop.
-_BIAS_ONLY, _BIAS_GELU_ERF, _BIAS_GELU_TANH = 0, 1, 2
-_BIAS_ACTIVATIONS = {None: _BIAS_ONLY, "gelu": _BIAS_GELU_ERF, "gelu_new": _BIAS_GELU_TANH,
-                     "gelu_pytorch_tanh": _BIAS_GELU_TANH, "gelu_fast": _BIAS_GELU_TANH}
+# three (add the bias, read it for GELU, write a new array), in place, so no second
+# [n, d_ff] array is allocated.
+_BIAS_ONLY = 0
+_BIAS_ACTIVATIONS = {None: _BIAS_ONLY, "gelu": _GELU_ERF, "gelu_new": _GELU_TANH,
+                     "gelu_pytorch_tanh": _GELU_TANH, "gelu_fast": _GELU_TANH}
 
 
 @numba.njit(**_flags)
@@ -226,10 +229,10 @@ def _bias_activation_rows(y, bias, act, part, n_parts):
     start, stop = _share(n, part, n_parts)
     for i in range(start, stop):
         row = y[i]
-        if act == _BIAS_GELU_ERF:
+        if act == _GELU_ERF:
             for j in range(d):
                 row[j] = _gelu_erf(row[j] + bias[j])
-        elif act == _BIAS_GELU_TANH:
+        elif act == _GELU_TANH:
             for j in range(d):
                 row[j] = _gelu_tanh32(row[j] + bias[j])
         else:
