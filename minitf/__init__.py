@@ -1,9 +1,13 @@
 """minitf: a from-scratch transformer framework in NumPy, to read next to the Hugging Face course.
 
     >>> import minitf
-    >>> tok = minitf.AutoTokenizer.from_pretrained("weights/tiny-gpt2")           # doctest: +SKIP
-    >>> model = minitf.AutoModelForCausalLM.from_pretrained("weights/tiny-gpt2")  # doctest: +SKIP
-    >>> gen = minitf.pipeline("text-generation", model="weights/tiny-gpt2")       # doctest: +SKIP
+    >>> tok = minitf.AutoTokenizer.from_pretrained("weights/tiny-gpt2")
+    >>> model = minitf.AutoModelForCausalLM.from_pretrained("weights/tiny-gpt2")
+    >>> ids = tok("The cat sat", return_tensors="np")["input_ids"]
+    >>> ids
+    array([[288, 444, 350]])
+    >>> model(input_ids=ids).logits.shape        # (batch, seq, vocab)
+    (1, 3, 557)
 
 The public names follow `transformers`, so course code ports by changing one import.
 """
