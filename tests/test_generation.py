@@ -85,12 +85,12 @@ def test_min_new_tokens_holds_back_eos(model, prompt):
     assert out.shape[1] >= prompt.shape[1] + 7
 
 
-def test_batched_left_padding_equals_one_at_a_time(model, tok):
+def test_batched_left_padding_equals_one_at_a_time(model):
     texts = ["Hello world, this is", "The cat", "In this course, we will teach you how to"]
+    tok = minitf.AutoTokenizer.from_pretrained(TINY)  # its own: the shared `tok` fixture stays unchanged
     tok.pad_token = tok.eos_token
     tok.padding_side = "left"
     enc = tok(texts, padding=True, return_tensors="np")
-    tok.padding_side = "right"
     batch = model.generate(enc["input_ids"], attention_mask=enc["attention_mask"], max_new_tokens=8)
     for i, t in enumerate(texts):
         alone = model.generate(tok(t, return_tensors="np")["input_ids"], max_new_tokens=8)
