@@ -113,6 +113,13 @@ def relu(x):
     return xp.maximum(x, x.dtype.type(0))
 
 
+def sigmoid(x):
+    """1 / (1 + exp(-x)), each entry's probability on its own (multi-label scores); [...] -> [...]"""
+    xp = get_array_module(x)
+    one = x.dtype.type(1.0)
+    return one / (one + xp.exp(-x))
+
+
 def silu(x):
     """x * sigmoid(x) (a.k.a. swish); [...] -> [...]"""
     xp = get_array_module(x)

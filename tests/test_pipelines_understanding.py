@@ -82,18 +82,87 @@ def test_fixtures_cover_every_task():
 
 
 # ---- 2. behaviour ---------------------------------------------------------------------------------
-def test_task_names_aliases_and_defaults():
-    from minitf.pipelines import ALIASES, TASKS
+UNDERSTANDING = ["text-classification", "token-classification", "question-answering", "fill-mask",
+                 "feature-extraction", "zero-shot-classification"]
 
-    assert ALIASES["sentiment-analysis"] == "text-classification"
-    assert ALIASES["ner"] == "token-classification"
-    assert TASKS["text-classification"]["default"] == "distilbert-base-uncased-finetuned-sst-2-english"
-    assert TASKS["token-classification"]["default"] == "dbmdz/bert-large-cased-finetuned-conll03-english"
-    assert TASKS["question-answering"]["default"] == "distilbert-base-cased-distilled-squad"
-    assert TASKS["fill-mask"]["default"] == "distilroberta-base"
-    assert TASKS["zero-shot-classification"]["default"] == "facebook/bart-large-mnli"
-    assert type(get_pipe("sentiment-analysis", "tiny-bert-seqcls")).__name__ == "TextClassificationPipeline"
-    assert type(get_pipe("ner", "tiny-bert-tokcls")).__name__ == "TokenClassificationPipeline"
+
+def fake_hub_cache(root: Path, repo_id: str, folder: Path) -> None:
+    """Lay `folder`'s files out as huggingface_hub caches `repo_id` (refs/main -> snapshot)."""
+    repo = root / ("models--" + repo_id.replace("/", "--"))
+    snap = repo / "snapshots" / "0123abc"
+    snap.mkdir(parents=True)
+    for f in folder.iterdir():
+        (snap / f.name).symlink_to(f.resolve())
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abc")
+
+
+@pytest.mark.parametrize("task", UNDERSTANDING)
+def test_model_none_loads_the_default_hub_id_from_the_cache(task, tmp_path, monkeypatch):
+    """pipeline(task) with no model takes TASKS' default Hub id and finds it in the local
+    Hugging Face cache (here: the offline checkpoint laid out under that id)."""
+    from minitf.pipelines import TASKS, offline_model
+
+    offline = ROOT / TASKS[task]["offline"]
+    if not offline.is_dir():
+        pytest.skip(f"{offline} is missing (make weights)")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(OSError, match=rf"not in the Hugging Face cache.*{offline_model(task)}"):
+        minitf.pipeline(task)
+    fake_hub_cache(tmp_path, TASKS[task]["default"], offline)
+    pipe = minitf.pipeline(task)
+    assert isinstance(pipe, TASKS[task]["class"]) and pipe.task == task
+    assert pipe.model.name_or_path == TASKS[task]["default"]
+    assert pipe.tokenizer is pipe.preprocessor and pipe.tokenizer.vocab_size > 0
+
+
+@pytest.mark.parametrize("alias,task,checkpoint", [("sentiment-analysis", "text-classification",
+                         "tiny-bert-seqcls"), ("ner", "token-classification", "tiny-bert-tokcls")])
+def test_an_alias_builds_the_task_it_names(alias, task, checkpoint):
+    pipe = get_pipe(alias, checkpoint)
+    assert pipe.task == task
+    assert type(pipe) is minitf.pipelines.TASKS[task]["class"]
+
+
+@pytest.mark.parametrize("task", UNDERSTANDING)
+def test_pipelines_do_not_change_the_callers_tokenizer(task):
+    """The tokenizer passed in is used as it is: padding side, special tokens, truncation and
+    every other setting are the same after the calls (lazy caches aside)."""
+    from minitf.pipelines import TASKS
+
+    folder = ROOT / TASKS[task]["offline"]
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is missing (make weights)")
+    tok = minitf.AutoTokenizer.from_pretrained(folder)
+    before = tokenizer_state(tok)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = minitf.pipeline(task, model=str(folder), tokenizer=tok)
+        assert pipe.tokenizer is tok
+        text = f"Hugging Face is in Brooklyn and {tok.mask_token or ''} works there. " * 3
+        calls = {
+            "text-classification": lambda: (pipe([text, "short"], batch_size=2, truncation=True),
+                                            pipe({"text": text, "text_pair": "Brooklyn"})),
+            "token-classification": lambda: (pipe(text, aggregation_strategy="simple", stride=8),
+                                             pipe([text, "Sylvain"])),
+            "question-answering": lambda: pipe(question=["Where?", "Who?"], context=[text, text],
+                                               doc_stride=8, max_seq_len=24),
+            "fill-mask": lambda: pipe([f"Paris is the {tok.mask_token} of France."], top_k=2),
+            "feature-extraction": lambda: pipe([text, "short"], truncation=True),
+            "zero-shot-classification": lambda: pipe([text, "short"], candidate_labels=["a", "b"],
+                                                     multi_label=True),
+        }
+        calls[task]()
+    assert tokenizer_state(tok) == before
+
+
+def tokenizer_state(tok) -> dict:
+    """Every setting of a tokenizer, without the caches it fills lazily."""
+    import pickle
+
+    lazy = {"_cache", "_matchers", "_full_id_to_token"}
+    return {k: pickle.dumps(v) for k, v in vars(tok).items() if k not in lazy}
 
 
 def test_text_classification_shapes_and_batching():

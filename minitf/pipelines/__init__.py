@@ -1,23 +1,30 @@
 """`pipeline(task, model=...)`: the Hugging Face course's one-liners, with the same outputs.
 
-    >>> gen = pipeline("text-generation", model="weights/tiny-gpt2")          # doctest: +SKIP
-    >>> gen("In this course, we will teach you how to", max_new_tokens=5)      # doctest: +SKIP
-    [{'generated_text': 'In this course, we will teach you how to ...'}]
+    >>> classifier = pipeline("sentiment-analysis", model="weights/tiny-distilbert-seqcls")
+    >>> classifier("I've been waiting for a HuggingFace course my whole life.")  # doctest: +ELLIPSIS
+    [{'label': '...', 'score': 0...}]
+    >>> gen = pipeline("text-generation", model="weights/tiny-gpt2")
+    >>> gen("In this course, we will teach you how to", max_new_tokens=5)  # doctest: +ELLIPSIS
+    [{'generated_text': 'In this course, we will teach you how to...'}]
+    >>> classifier.preprocessor is classifier.tokenizer     # text tasks hold a tokenizer
+    True
 
-    >>> classifier = pipeline("sentiment-analysis")        # the course's default model  # doctest: +SKIP
-    >>> classifier("I've been waiting for a HuggingFace course my whole life.")     # doctest: +SKIP
-    [{'label': 'POSITIVE', 'score': 0.9598}]
-
-Each task lives in its own file; `TASKS` maps a task name to the class and the course's default
-Hub model, `ALIASES` the other names (``sentiment-analysis``, ``ner``). The understanding
-pipelines (text-classification, token-classification, question-answering, fill-mask,
-feature-extraction, zero-shot-classification) each explain their post-processing step by step
-in their module docstring.
+Each task lives in its own file; `TASKS` maps a task name to the class, the course's default
+Hub model (``model=None``; each one an architecture minitf implements) and the offline
+checkpoint ``minitf tour`` uses when the Hub is out of reach; `ALIASES` the other names
+(``sentiment-analysis``, ``ner``). A pipeline holds one pre-processor (a tokenizer, image
+processor or feature extractor: `preprocessing.py` picks it from the model's folder). The
+understanding pipelines (text-classification, token-classification, question-answering,
+fill-mask, feature-extraction, zero-shot-classification) each explain their post-processing
+step by step in their module docstring.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from .base import Pipeline
 from .feature_extraction import FeatureExtractionPipeline
+from .preprocessing import register_preprocessor
 from .fill_mask import FillMaskPipeline
 from .question_answering import QuestionAnsweringPipeline
 from .text_classification import TextClassificationPipeline
@@ -25,20 +32,30 @@ from .text_generation import TextGenerationPipeline
 from .token_classification import TokenClassificationPipeline
 from .zero_shot_classification import ZeroShotClassificationPipeline
 
-# task -> the pipeline class and the course's default Hub model (transformers 4.x defaults)
+# task -> the pipeline class, the default Hub model (transformers 4.x's, except zero-shot: its
+# facebook/bart-large-mnli is a BART, which minitf does not implement, so RoBERTa's MNLI model,
+# the default before it) and the offline checkpoint of the tour (relative to the repository)
 TASKS: dict[str, dict] = {
     "text-classification": {"class": TextClassificationPipeline,
-                            "default": "distilbert-base-uncased-finetuned-sst-2-english"},
+                            "default": "distilbert-base-uncased-finetuned-sst-2-english",
+                            "offline": "weights/tiny-distilbert-seqcls"},
     "token-classification": {"class": TokenClassificationPipeline,
-                             "default": "dbmdz/bert-large-cased-finetuned-conll03-english"},
+                             "default": "dbmdz/bert-large-cased-finetuned-conll03-english",
+                             "offline": "weights/tiny-bert-tokcls"},
     "question-answering": {"class": QuestionAnsweringPipeline,
-                           "default": "distilbert-base-cased-distilled-squad"},
-    "fill-mask": {"class": FillMaskPipeline, "default": "distilroberta-base"},
-    "feature-extraction": {"class": FeatureExtractionPipeline, "default": "distilbert-base-cased"},
+                           "default": "distilbert-base-cased-distilled-squad",
+                           "offline": "weights/tiny-distilbert-qa"},
+    "fill-mask": {"class": FillMaskPipeline, "default": "distilroberta-base",
+                  "offline": "weights/tiny-roberta-mlm"},
+    "feature-extraction": {"class": FeatureExtractionPipeline, "default": "distilbert-base-cased",
+                           "offline": "weights/real/all-MiniLM-L6-v2"},
     "zero-shot-classification": {"class": ZeroShotClassificationPipeline,
-                                 "default": "facebook/bart-large-mnli"},
-    "text-generation": {"class": TextGenerationPipeline, "default": "gpt2"},
+                                 "default": "FacebookAI/roberta-large-mnli",
+                                 "offline": "weights/tiny-bert-nli"},
+    "text-generation": {"class": TextGenerationPipeline, "default": "gpt2",
+                        "offline": "weights/tiny-gpt2"},
 }
+_ROOT = Path(__file__).resolve().parents[2]  # the repository (weights/ lives there)
 ALIASES: dict[str, str] = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
 
 
@@ -52,11 +69,29 @@ def normalize_task(task: str) -> str:
     return task
 
 
+def offline_model(task: str) -> str | None:
+    """The offline checkpoint `minitf tour` runs `task` on (a path that works from the current
+    folder), or None for an unknown task.
+
+    >>> offline_model("ner")
+    'weights/tiny-bert-tokcls'
+    """
+    try:
+        relative = TASKS[normalize_task(task)]["offline"]
+    except (KeyError, TypeError):
+        return None
+    if (Path.cwd() / relative).exists() or not (_ROOT / relative).exists():
+        return relative
+    return str(_ROOT / relative)
+
+
 def pipeline(task: str, model=None, tokenizer=None, device: str = "cpu", **kwargs) -> Pipeline:
     """Build the pipeline for `task` from a folder / Hub id (or already-loaded model and tokenizer).
 
     model=None takes the course's default model for the task (e.g. `gpt2`), from the local
-    Hugging Face cache or the Hub.
+    Hugging Face cache or the Hub. The pre-processor comes from the model's folder unless
+    given: ``tokenizer=`` (or, for image and audio tasks, ``image_processor=`` /
+    ``feature_extractor=``), as a folder, Hub id or loaded object.
     """
     task = normalize_task(task)
     spec = TASKS[task]
@@ -66,6 +101,6 @@ def pipeline(task: str, model=None, tokenizer=None, device: str = "cpu", **kwarg
     return cls.from_model(model, tokenizer=tokenizer, device=device, task=task, **kwargs)
 
 
-__all__ = ["pipeline", "Pipeline", "TASKS", "ALIASES", "FeatureExtractionPipeline",
+__all__ = ["pipeline", "Pipeline", "TASKS", "ALIASES", "offline_model", "register_preprocessor", "FeatureExtractionPipeline",
            "FillMaskPipeline", "QuestionAnsweringPipeline", "TextClassificationPipeline",
            "TextGenerationPipeline", "TokenClassificationPipeline", "ZeroShotClassificationPipeline"]

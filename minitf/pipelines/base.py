@@ -12,15 +12,17 @@ steps. What several tasks share lives here:
 - `Pipeline.encode` / `Pipeline.forward`: tokenizer call and model call with NumPy in and out,
   inputs the model does not read (DistilBERT has no ``token_type_ids``) left out, and a clear
   error before a sequence longer than the model's position table reaches it;
-- `softmax` / `sigmoid`: the probability functions of the post-processing steps.
 """
 from __future__ import annotations
 
 import inspect
+import os
 
 import numpy as np
 
 from ..backend import to_numpy
+from ..hub import resolve
+from .preprocessing import load_preprocessor, preprocessor_kind
 
 # Model families whose position ids start after the padding id (RoBERTa's "padding_idx + 1").
 _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "bart", "mbart"}
@@ -29,32 +31,71 @@ _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "bart"
 class Pipeline:
     task = ""
     model_loader = None  # the Auto class that loads the task's model (or its name in models.auto)
+    # what pre-processes the task's inputs, best first: "tokenizer", "image_processor",
+    # "feature_extractor" (see preprocessing.py); text tasks take a tokenizer
+    preprocessor_kinds: tuple[str, ...] = ("tokenizer",)
     call_arguments: tuple[str, ...] = ()  # the keyword arguments __call__ understands
 
-    def __init__(self, model, tokenizer, device: str = "cpu", task: str | None = None, **defaults):
+    def __init__(self, model, tokenizer=None, device: str = "cpu", task: str | None = None,
+                 preprocessor=None, **defaults):
+        if tokenizer is not None and preprocessor is not None and tokenizer is not preprocessor:
+            raise ValueError("give the pipeline one pre-processor: tokenizer= or preprocessor=, not both")
         self.model = model
-        self.tokenizer = tokenizer
+        self.preprocessor = preprocessor if preprocessor is not None else tokenizer
         self.device = device
         self.task = task or self.task
         self.defaults = defaults  # call-time keyword defaults given at construction
         if self.call_arguments:
             merge_call_kwargs(self, {})  # reject unknown construction arguments at once
 
-    @classmethod
-    def from_model(cls, model, tokenizer=None, device="cpu", task=None, **kwargs):
-        from ..tokenizers import AutoTokenizer
+    @property
+    def preprocessor(self):
+        """What turns the inputs into model inputs: a tokenizer, image processor or feature extractor."""
+        return self._preprocessor
 
-        name = model if isinstance(model, str) or hasattr(model, "__fspath__") else None
+    @preprocessor.setter
+    def preprocessor(self, value):
+        self._preprocessor = value
+        self._preprocessor_kind = None if value is None else preprocessor_kind(value)
+
+    @property
+    def tokenizer(self):
+        """The pre-processor when it is a tokenizer (None for image or audio pre-processing)."""
+        return self._preprocessor if self._preprocessor_kind == "tokenizer" else None
+
+    @tokenizer.setter
+    def tokenizer(self, value):
+        self.preprocessor = value
+
+    @classmethod
+    def from_model(cls, model, tokenizer=None, device="cpu", task=None, image_processor=None,
+                   feature_extractor=None, **kwargs):
+        """Load the model (a folder or Hub id, or use a loaded one) and its pre-processor.
+
+        A pre-processor given as a folder / Hub id is loaded; none given: the one in the
+        model's folder, of a kind this task takes (`preprocessor_kinds`).
+        """
+        task = task or cls.task
+        given = [(kind, value) for kind, value in (("tokenizer", tokenizer), ("image_processor",
+                 image_processor), ("feature_extractor", feature_extractor)) if value is not None]
+        if len(given) > 1:
+            raise ValueError(f"{task} takes one pre-processor; got "
+                             f"{' and '.join(kind + '=' for kind, _ in given)}")
+        name = model if isinstance(model, (str, os.PathLike)) else None
         if name is not None:
+            resolve(name, task=task)  # a typo or an uncached id: the message names the task
             model = cls.loader().from_pretrained(name, device=device)
-        if tokenizer is None:
+        if given:
+            kind, preprocessor = given[0]
+            if isinstance(preprocessor, (str, os.PathLike)):
+                preprocessor = load_preprocessor(preprocessor, kinds=(kind,), task=task)
+        else:
             source = name or getattr(model, "name_or_path", None)
             if source is None:
-                raise ValueError("pass tokenizer= when model is an already-loaded model object")
-            tokenizer = AutoTokenizer.from_pretrained(source)
-        elif isinstance(tokenizer, str) or hasattr(tokenizer, "__fspath__"):
-            tokenizer = AutoTokenizer.from_pretrained(tokenizer)
-        return cls(model, tokenizer, device=device, task=task, **kwargs)
+                raise ValueError(f"pass {' or '.join(k + '=' for k in cls.preprocessor_kinds)} "
+                                 f"when model is an already-loaded model object")
+            preprocessor = load_preprocessor(source, kinds=cls.preprocessor_kinds, task=task)
+        return cls(model, device=device, task=task, preprocessor=preprocessor, **kwargs)
 
     @classmethod
     def loader(cls):
@@ -199,13 +240,3 @@ def _describe(x) -> str:
         kinds = sorted({type(i).__name__ for i in x})
         return f"a {type(x).__name__} of {', '.join(kinds) or 'nothing'}"
     return type(x).__name__
-
-
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """exp(x) / sum(exp(x)), shifted by the max so that nothing overflows."""
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))

@@ -26,7 +26,8 @@ import logging
 
 import numpy as np
 
-from .base import Pipeline, merge_call_kwargs, softmax, texts_of
+from ..ops import softmax
+from .base import Pipeline, merge_call_kwargs, texts_of
 
 logger = logging.getLogger(__name__)
 

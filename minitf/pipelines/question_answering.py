@@ -33,6 +33,7 @@ import warnings
 
 import numpy as np
 
+from ..ops import softmax
 from .base import Pipeline, check_not_empty, merge_call_kwargs
 
 
@@ -239,10 +240,8 @@ def select_starts_ends(start, end, p_mask, attention_mask, min_null_score=100000
     allowed = np.atleast_2d(allowed)
     start = np.where(allowed == 0, -10000.0, start)
     end = np.where(allowed == 0, -10000.0, end)
-    start = np.exp(start - start.max(axis=-1, keepdims=True))
-    start = start / start.sum()                            # p_start  [1, seq]
-    end = np.exp(end - end.max(axis=-1, keepdims=True))
-    end = end / end.sum()                                  # p_end    [1, seq]
+    start = softmax(start)                                 # p_start  [1, seq]
+    end = softmax(end)                                     # p_end    [1, seq]
     if handle_impossible_answer:
         min_null_score = min(min_null_score, float(start[0, 0] * end[0, 0]))
     start[0, 0] = end[0, 0] = 0.0                          # [CLS] is the null answer, not a span

@@ -32,7 +32,8 @@ import warnings
 
 import numpy as np
 
-from .base import Pipeline, check_not_empty, merge_call_kwargs, sigmoid, softmax
+from ..ops import sigmoid, softmax
+from .base import Pipeline, check_not_empty, merge_call_kwargs
 
 _NO_TOP_K = ""  # transformers' marker for "top_k not given" (None means "all labels")
 _TOKENIZER_ARGS = ("truncation", "max_length", "padding", "add_special_tokens")

@@ -35,7 +35,8 @@ import warnings
 
 import numpy as np
 
-from .base import Pipeline, merge_call_kwargs, softmax, texts_of
+from ..ops import softmax
+from .base import Pipeline, merge_call_kwargs, texts_of
 
 STRATEGIES = ("none", "simple", "first", "average", "max")
 

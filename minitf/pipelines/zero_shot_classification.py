@@ -30,6 +30,7 @@ import logging
 
 import numpy as np
 
+from ..ops import softmax
 from .base import Pipeline, merge_call_kwargs, texts_of
 
 logger = logging.getLogger(__name__)
@@ -86,10 +87,10 @@ class ZeroShotClassificationPipeline(Pipeline):
         if multi_label or len(labels) == 1:
             contradiction = -1 if entail == 0 else 0
             pair = logits[:, [contradiction, entail]]          # [n_labels, 2]
-            scores = (np.exp(pair) / np.exp(pair).sum(-1, keepdims=True))[:, 1]
+            scores = softmax(pair)[:, 1]                       # P(entailment) per label
         else:
             entail_logits = logits[:, entail]                  # [n_labels]
-            scores = np.exp(entail_logits) / np.exp(entail_logits).sum(-1, keepdims=True)
+            scores = softmax(entail_logits)                    # across labels, sums to 1
         order = list(reversed(scores.argsort()))               # best first (ties: as transformers)
         return {"sequence": text, "labels": [labels[i] for i in order],
                 "scores": [float(scores[i]) for i in order]}
