@@ -91,7 +91,7 @@ def _tour_text_classification(allow_download: bool):
 
 
 def _tour_zero_shot(allow_download: bool):
-    classifier = _tour_pipeline("zero-shot-classification", "facebook/bart-large-mnli",
+    classifier = _tour_pipeline("zero-shot-classification", "FacebookAI/roberta-large-mnli",
                                 _offline("tiny-bert-nli", "NLI"), allow_download)
     if classifier is None:
         return
