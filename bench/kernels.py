@@ -87,15 +87,15 @@ def bench_attention(lengths, repeats):
 
 
 def bench_matmul(repeats):
-    from minitf.kernels.cpu import matmul_tiled
+    from minitf.kernels.cpu import teaching_matmul_tiled
 
     print("\nmatmul, float32: teaching tiled kernel vs BLAS (numpy.matmul)")
     rows = []
     for n, k, m in [(128, 768, 2304), (512, 768, 3072), (512, 3072, 768)]:
         rng = np.random.default_rng(0)
         a, b = rng.standard_normal((n, k), dtype=np.float32), rng.standard_normal((k, m), dtype=np.float32)
-        matmul_tiled(a, b)
-        t_tiled = min(_time(lambda: matmul_tiled(a, b)) for _ in range(repeats))
+        teaching_matmul_tiled(a, b)
+        t_tiled = min(_time(lambda: teaching_matmul_tiled(a, b)) for _ in range(repeats))
         t_blas = min(_time(lambda: a @ b) for _ in range(repeats))
         gf = 2 * n * k * m / 1e9
         print(f"  [{n}x{k}] @ [{k}x{m}]: tiled {t_tiled * 1e3:7.1f} ms ({gf / t_tiled:5.1f} GFLOP/s), "

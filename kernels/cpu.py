@@ -4,6 +4,18 @@ Each kernel fuses an element-wise op that NumPy runs as several passes over memo
 making a temporary array: layer norm is 6 NumPy passes, tanh-GELU 7. Here one
 loop reads each row once (kept in cache) and writes the result once. The NumPy versions in
 `minitf/ops.py` stay the reference; `tests/test_kernels_cpu.py` checks these against them.
+
+Each kernel is registered with what it takes (`minitf.backend`'s contract): its dtypes, an
+`accepts` test for shapes and options, and small `examples` that `backend.warm_up` runs at
+model load. float32 is the fast path. float64, the dtype of parity runs, is registered only
+where the kernel is exact to float64 rounding: it then uses libm's erf, tanh and exp, never
+the float32 fits below (which are accurate to float32's rounding only). The fused attention
+is float32 only.
+
+Inputs are passed to the compiled loops as read-only views (`_ro`) and in C order (`_rows`),
+so that a read-only checkpoint weight and a writable array use the same compiled version:
+Numba compiles (or loads from its disk cache) one version per argument type, and each costs
+tens of milliseconds the first time it runs.
 """
 from __future__ import annotations
 
@@ -13,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
+from numba.extending import overload
 
 from minitf.backend import register
 
@@ -23,6 +36,7 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 # overlap, which depends on where they sit in memory), so one input could give two answers.
 _FAST = {"nnan", "ninf", "nsz", "contract", "afn", "reassoc"}
 _flags = dict(fastmath=_FAST, error_model="numpy", cache=True, nogil=True)
+_BOTH = ("float32", "float64")
 
 
 # -- every core, without OpenMP -----------------------------------------------------------------
@@ -69,6 +83,19 @@ def _rows(x):
     return x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
 
 
+def _ro(x, copy=True):
+    """A read-only C-ordered view of array x (a copy only where x is not C-contiguous; with
+    copy=False, x's own layout): what the compiled loops get for the arrays they only read."""
+    view = (np.ascontiguousarray(x) if copy else x).view()
+    view.flags.writeable = False
+    return view
+
+
+def _example(dtype, *shape, seed=0):
+    """A small random array for the warm-up examples."""
+    return np.random.default_rng(seed).normal(size=shape).astype(dtype)
+
+
 @numba.njit(**_flags)
 def _layer_norm_rows(x, residual, add, w, b, eps, out, part, n_parts):
     """out = LayerNorm(x + residual) if add else LayerNorm(x), for this part's rows."""
@@ -96,21 +123,54 @@ def _layer_norm_rows(x, residual, add, w, b, eps, out, part, n_parts):
             row[j] = (row[j] - mean) * inv * w[j] + b[j]
 
 
-@register("numba", "layer_norm")
+def _norm_params_fit(x, weight, bias, eps=1e-5):
+    """The weight and bias are one number per element of x's last axis."""
+    d = x.shape[-1] if x.ndim else 1
+    return weight.shape == (d,) and bias.shape == (d,)
+
+
+def _layer_norm_examples(dtype):
+    x = _example(dtype, 3, 8)
+    return [(x, _example(dtype, 8, seed=1), _example(dtype, 8, seed=2), 1e-5)]
+
+
+@register("numba", "layer_norm", dtypes=_BOTH, accepts=_norm_params_fit,
+          examples=_layer_norm_examples)
 def layer_norm(x, weight, bias, eps=1e-5):
     """[..., d] -> [..., d]; accumulates in float64 for a stable mean/variance."""
     return add_layer_norm(x, None, weight, bias, eps)
 
 
-@register("numba", "add_layer_norm")
+@register("numba", "add_layer_norm", dtypes=_BOTH,
+          accepts=lambda x, residual, weight, bias, eps=1e-5: (
+              residual.shape == x.shape and _norm_params_fit(x, weight, bias)),
+          examples=lambda dtype: [(x, x, w, b, eps) for x, w, b, eps in _layer_norm_examples(dtype)])
 def add_layer_norm(x, residual, weight, bias, eps=1e-5):
     """LayerNorm(x + residual), [..., d] -> [..., d], in one pass (residual None: just the norm)."""
-    rows = _rows(x)
-    res = rows if residual is None else _rows(residual.astype(x.dtype, copy=False))
-    out = np.empty_like(rows)
+    rows = _ro(_rows(x))
+    res = rows if residual is None else _ro(_rows(residual))
+    out = np.empty(rows.shape, x.dtype)
     _on_all_threads(_layer_norm_rows, rows.size, rows, res, residual is not None,
-                    weight.astype(x.dtype, copy=False), bias.astype(x.dtype, copy=False), eps, out)
+                    _ro(weight), _ro(bias), eps, out)
     return out.reshape(x.shape)
+
+
+# -- GELU ---------------------------------------------------------------------------------------
+# The two GELUs per element, exactly as minitf/ops.py writes them, with libm's tanh and erf:
+# exact to float64 rounding, and what the float64 kernels compute. A libm call per element
+# keeps a loop scalar, though, so for float32 the overloads further down swap in rational fits
+# that vectorise.
+_SQRT_2 = math.sqrt(2.0)
+
+
+def _gelu_tanh(v):
+    """0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3))) for one number v (GPT-2's gelu_new)."""
+    return 0.5 * v * (1.0 + math.tanh(_SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))
+
+
+def _gelu_erf(v):
+    """0.5 v (1 + erf(v / sqrt 2)) for one number v (BERT's gelu)."""
+    return 0.5 * v * (1.0 + math.erf(v / _SQRT_2))
 
 
 # tanh(u) ~= u * P(u^2) / Q(u^2) on [-9, 9] (|tanh| rounds to 1 in float32 beyond): a rational
@@ -128,7 +188,7 @@ _Q0, _Q1, _Q2, _Q3 = (_f32(c) for c in (
 
 @numba.njit(inline="always", fastmath=_FAST, error_model="numpy", cache=True)
 def _gelu_tanh32(v):
-    """0.5 v (1 + tanh(w)), w = sqrt(2/pi) (v + 0.044715 v^3), for one float32 v."""
+    """`_gelu_tanh` for one float32 v, with the rational tanh above."""
     w = _f32(_SQRT_2_OVER_PI) * (v + _f32(0.044715) * v * v * v)
     u = min(max(w, _f32(-9.0)), _f32(9.0))
     z = u * u
@@ -140,32 +200,12 @@ def _gelu_tanh32(v):
     return _f32(0.5) * v * (_f32(1.0) + t)
 
 
-@numba.njit(fastmath=_FAST, cache=True, nogil=True)
-def _gelu_new_flat64(x, out, part, n_parts):
-    start, stop = _share(x.size, part, n_parts)
-    for i in range(start, stop):
-        v = x[i]
-        out[i] = 0.5 * v * (1.0 + math.tanh(_SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))
-
-
-@register("numba", "gelu_new")
-def gelu_new(x):
-    """tanh-GELU, [...] -> [...] (float32: vectorised rational tanh; float64: libm tanh)"""
-    flat = np.ascontiguousarray(x).ravel()
-    out = np.empty_like(flat)
-    if flat.dtype == np.float32:
-        _on_all_threads(_gelu_flat, flat.size, flat, out, _GELU_TANH)
-    else:
-        _on_all_threads(_gelu_new_flat64, flat.size, flat, out)
-    return out.reshape(x.shape)
-
-
 # erf(u) ~= u * P(u^2) / Q(u^2) on [-4, 4] (beyond, erf is 1 to within 1.5e-8, below float32's
 # resolution near 1): a rational fit made for minitf by iterated weighted least squares
 # (Sanathanan-Koerner), max error 2e-8. It is only multiplies, adds and one divide, so the loop
 # vectorises (8 float32 lanes per AVX2 instruction), where a libm erf call per element does not.
-# The arithmetic is the input's dtype: in float32 the GELU is within 1.1e-6 of the exact value
-# (2 ulp at |x| ~ 5, where the NumPy reference itself is 4.5e-7 off).
+# In float32 the GELU is within 1.1e-6 of the exact value (2 ulp at |x| ~ 5, where the NumPy
+# reference itself is 4.5e-7 off). It is no use in float64: 2e-8 is 1e8 float64 ulps.
 _EP0, _EP1, _EP2, _EP3, _EP4, _EP5, _EP6, _EP7 = (_f32(c) for c in (
     1.1283791674105532, 0.17308905887204196, 0.05172169056751809, 0.0032481001826175178,
     0.00032008634916344314, 2.621731732047196e-06, 1.0847391454107955e-08,
@@ -176,8 +216,8 @@ _EQ0, _EQ1, _EQ2, _EQ3, _EQ4, _EQ5 = (_f32(c) for c in (
 
 
 @numba.njit(inline="always", fastmath=_FAST, error_model="numpy", cache=True)
-def _gelu_erf(v):
-    """0.5 v (1 + erf(v / sqrt 2)) for one number v, with the rational erf above."""
+def _gelu_erf32(v):
+    """`_gelu_erf` for one float32 v, with the rational erf above."""
     lim = _f32(4.0)
     u = min(max(v * _f32(_INV_SQRT_2), -lim), lim)
     z = u * u
@@ -189,28 +229,58 @@ def _gelu_erf(v):
     return _f32(0.5) * v * (_f32(1.0) + e)
 
 
+# In compiled code, `_gelu_tanh(v)` and `_gelu_erf(v)` are chosen by v's type when the loop is
+# compiled: the float32 fit for a float32 v, the exact libm form for a float64 one. So each
+# loop below is written once and compiled once per dtype, each with its own GELU.
+_ELEMENT = dict(inline="always", jit_options=dict(fastmath=_FAST, error_model="numpy"))
+
+
+@overload(_gelu_tanh, **_ELEMENT)
+def _gelu_tanh_for(v):
+    return (lambda v: _gelu_tanh32(v)) if v == numba.types.float32 else _gelu_tanh
+
+
+@overload(_gelu_erf, **_ELEMENT)
+def _gelu_erf_for(v):
+    return (lambda v: _gelu_erf32(v)) if v == numba.types.float32 else _gelu_erf
+
+
 _GELU_ERF, _GELU_TANH = 1, 2  # which GELU a kernel applies (the erf one, the tanh one)
 
 
 @numba.njit(**_flags)
 def _gelu_flat(x, out, which, part, n_parts):
-    """out[i] = GELU(x[i]) for this part's share of the flat arrays (erf or float32 tanh form)."""
+    """out[i] = GELU(x[i]) for this part's share of the flat arrays (erf or tanh form)."""
     start, stop = _share(x.size, part, n_parts)
     if which == _GELU_ERF:
         for i in range(start, stop):
             out[i] = _gelu_erf(x[i])
     else:
         for i in range(start, stop):
-            out[i] = _gelu_tanh32(x[i])
+            out[i] = _gelu_tanh(x[i])
 
 
-@register("numba", "gelu")
-def gelu(x):
-    """erf-GELU, [...] -> [...] (the vectorised rational erf above, one pass)"""
-    flat = np.ascontiguousarray(x).ravel()
-    out = np.empty_like(flat)
-    _on_all_threads(_gelu_flat, flat.size, flat, out, _GELU_ERF)
+def _gelu(x, which):
+    flat = _ro(x).ravel()
+    out = np.empty(flat.shape, x.dtype)
+    _on_all_threads(_gelu_flat, flat.size, flat, out, which)
     return out.reshape(x.shape)
+
+
+def _one_array_examples(dtype):
+    return [(_example(dtype, 3, 8),)]
+
+
+@register("numba", "gelu_new", dtypes=_BOTH, examples=_one_array_examples)
+def gelu_new(x):
+    """tanh-GELU, [...] -> [...] (float32: vectorised rational tanh; float64: libm tanh)"""
+    return _gelu(x, _GELU_TANH)
+
+
+@register("numba", "gelu", dtypes=_BOTH, examples=_one_array_examples)
+def gelu(x):
+    """erf-GELU, [...] -> [...] (float32: vectorised rational erf; float64: libm erf)"""
+    return _gelu(x, _GELU_ERF)
 
 
 # Bias + activation in place on the output of a matmul: one pass over [n, d_ff] instead of
@@ -234,25 +304,30 @@ def _bias_activation_rows(y, bias, act, part, n_parts):
                 row[j] = _gelu_erf(row[j] + bias[j])
         elif act == _GELU_TANH:
             for j in range(d):
-                row[j] = _gelu_tanh32(row[j] + bias[j])
+                row[j] = _gelu_tanh(row[j] + bias[j])
         else:
             for j in range(d):
                 row[j] += bias[j]
 
 
-@register("numba", "bias_activation")
+def _bias_activation_accepts(y, bias, name):
+    """A C-ordered [n, d] y to overwrite, a [d] bias (or None) and a GELU (or None: the bias
+    alone, taken only for a large y; NumPy's `y += bias` is quicker than a kernel call there)."""
+    if name not in _BIAS_ACTIVATIONS or y.ndim != 2 or not (y.flags.c_contiguous and y.flags.writeable):
+        return False
+    if bias is not None and bias.shape != (y.shape[1],):
+        return False
+    return name is not None or (bias is not None and y.size >= 2 * _MIN_WORK_PER_THREAD)
+
+
+@register("numba", "bias_activation", dtypes=_BOTH, accepts=_bias_activation_accepts,
+          examples=lambda dtype: [(_example(dtype, 3, 8), _example(dtype, 8, seed=1), name)
+                                  for name in ("gelu", "gelu_new")])
 def bias_activation(y, bias, name):
-    """y <- act(y + bias) in place, y [n, d] float32 C-contiguous, bias [d] or None; name None
-    is the bias alone. Returns False (nothing done) for another dtype, layout or activation, and
-    for a bias alone on a small y (NumPy's `y += bias` is quicker than a kernel call there)."""
-    act = _BIAS_ACTIVATIONS.get(name)
-    if act is None or y.dtype != np.float32 or y.ndim != 2 or not y.flags.c_contiguous:
-        return False
-    if name is None and (bias is None or y.size < 2 * _MIN_WORK_PER_THREAD):
-        return False
-    bias = np.zeros(y.shape[1], np.float32) if bias is None else bias.astype(np.float32, copy=False)
-    _on_all_threads(_bias_activation_rows, y.size, y, bias, act)
-    return True
+    """y <- act(y + bias) in place (see `_bias_activation_accepts`); returns y."""
+    bias = np.zeros(y.shape[1], y.dtype) if bias is None else bias
+    _on_all_threads(_bias_activation_rows, y.size, y, _ro(bias), _BIAS_ACTIVATIONS[name])
+    return y
 
 
 @numba.njit(fastmath=_FAST, cache=True)
@@ -273,13 +348,13 @@ def _softmax_rows(x, out):
             out[i, j] *= inv
 
 
-@register("numba", "softmax")
+@register("numba", "softmax", dtypes=_BOTH, examples=_one_array_examples)
 def softmax(x):
     """Stable softmax over the last axis, [..., n] -> [..., n]"""
-    if x.shape[-1] == 0 or x.size == 0:
+    if x.size == 0:  # (an empty last axis too, where the reference's max has nothing to reduce)
         return np.empty_like(x)
-    rows = _rows(x)
-    out = np.empty_like(rows)
+    rows = _ro(_rows(x))
+    out = np.empty(rows.shape, x.dtype)
     _softmax_rows(rows, out)
     return out.reshape(x.shape)
 
@@ -315,17 +390,29 @@ def _masked_softmax_4d(x, mask, out):
                     dst[j] *= inv
 
 
-@register("numba", "masked_softmax")
-def masked_softmax(x, mask, inplace=False):
-    """softmax(where(mask, x, -large)) over the last axis of x [b, h, q, k]."""
-    if x.ndim != 4 or mask.ndim > 4 or 0 in x.shape:
-        return None  # not the attention layout: the caller uses the NumPy code
+def _mask_4d(mask, n_k):
+    """A bool mask broadcastable to [b, h, q, n_k] as a read-only C-ordered
+    [1 or b, 1 or h, 1 or q, n_k] array (a [q, k] mask becomes [1, 1, q, k])."""
     mask = np.asarray(mask, dtype=np.bool_)
-    mask = mask.reshape((1,) * (4 - mask.ndim) + mask.shape)  # [q, k] -> [1, 1, q, k]
-    if mask.shape[3] != x.shape[3]:
-        mask = np.broadcast_to(mask, mask.shape[:3] + x.shape[3:])
-    out = x if inplace else np.empty_like(x)
-    _masked_softmax_4d(x, mask, out)
+    mask = mask.reshape((1,) * (4 - mask.ndim) + mask.shape)
+    if mask.shape[3] != n_k:
+        mask = np.broadcast_to(mask, mask.shape[:3] + (n_k,))
+    return _ro(mask)
+
+
+def _masked_softmax_examples(dtype):
+    x = _example(dtype, 2, 2, 3, 5)
+    return [(x, np.tri(3, 5, 2, dtype=bool), False), (x.copy(), np.ones((2, 1, 1, 5), bool), True)]
+
+
+@register("numba", "masked_softmax", dtypes=_BOTH, examples=_masked_softmax_examples,
+          accepts=lambda x, mask, inplace=False: x.ndim == 4 and 0 not in x.shape and np.ndim(mask) <= 4)
+def masked_softmax(x, mask, inplace=False):
+    """softmax(where(mask, x, -large)) over the last axis of x [b, h, q, k]; inplace: into x's
+    memory when x is C-ordered."""
+    src = _ro(x)
+    out = x if inplace and x.flags.c_contiguous and x.flags.writeable else np.empty(x.shape, x.dtype)
+    _masked_softmax_4d(src, _mask_4d(mask, x.shape[3]), out)
     return out
 
 
@@ -561,61 +648,80 @@ def _decode_attention(q, k, v, mask, scale, out):
 
 # With the register-blocked products and the vectorised exp this kernel is at least as fast as
 # BLAS + the masked softmax at every size measured on the 2-core CPU (bench/kernels.py), so
-# every float32 problem takes it.
+# every float32 problem takes it. float64 is not registered: the exp above and the float32
+# accumulators are float32 arithmetic (a float64 run takes the NumPy reference, exact).
 
 
-@register("numba", "attention")
+def _attention_accepts(q, k, v, mask=None, scale=None):
+    """q [b, h, n_q, d], k and v [b, h, n_k, d] with n_q, n_k > 0; mask at most 4-D."""
+    if q.ndim != 4 or k.ndim != 4 or v.shape != k.shape or 0 in q.shape or k.shape[2] == 0:
+        return False
+    return k.shape[:2] == q.shape[:2] and k.shape[3] == q.shape[3] and np.ndim(mask) <= 4
+
+
+def _attention_examples(dtype):
+    """The layouts the models pass: q, k, v as the heads of a projection ([b, h, n, d] views of
+    [b, n, h, d]), or C-ordered; one decode query against a KV-cache view and a whole cache."""
+    heads = [_example(dtype, 1, 3, 2, 8, seed=s).transpose(0, 2, 1, 3) for s in range(3)]
+    q, k, v = (np.ascontiguousarray(x) for x in heads)
+    cache = _example(dtype, 2, 1, 2, 5, 8)  # [k or v, b, h, capacity, d]
+    pad = np.ones((1, 1, 1, 4), bool)
+    return [(*heads, np.tri(3, 3, dtype=bool), 0.35), (q, k, v, None, None),
+            (q[:, :, :1], cache[0, :, :, :4], cache[1, :, :, :4], pad, None),
+            (q[:, :, :1], cache[0], cache[1], None, None)]
+
+
+@register("numba", "attention", dtypes=("float32",), accepts=_attention_accepts,
+          examples=_attention_examples)
 def attention(q, k, v, mask=None, scale=None):
     """softmax(q k^T * scale, masked) v without the [n_q, n_k] score matrix.
 
     q [b, h, n_q, d]; k, v [b, h, n_k, d]; mask bool broadcastable to [b, h, n_q, n_k].
-    Only float32; returns None (use the NumPy path) for anything else.
     """
-    if q.dtype != np.float32 or k.dtype != np.float32 or v.dtype != np.float32 or q.ndim != 4:
-        return None
     b, h, nq, d = q.shape
     nk = k.shape[2]
-    if mask is None:
-        mask = np.ones((1, 1, 1, nk), np.bool_)
-    mask = np.asarray(mask, dtype=np.bool_)
-    mask = mask.reshape((1,) * (4 - mask.ndim) + mask.shape)
-    if mask.shape[3] != nk:
-        mask = np.broadcast_to(mask, mask.shape[:3] + (nk,))
-    scale = 1.0 / math.sqrt(d) if scale is None else scale
+    mask = _mask_4d(np.ones((1, 1, 1, nk), np.bool_) if mask is None else mask, nk)
+    scale = np.float32(1.0 / math.sqrt(d) if scale is None else scale)
     if nq == 1 and mask.shape[1] == 1:  # a decode step (the mask is per batch row, not per head)
         out = np.empty((b, h, d), np.float32)
-        _decode_attention(q[:, :, 0], k, v, np.ascontiguousarray(mask[:, 0, 0]), np.float32(scale), out)
+        # k, v are usually views into the KV cache: read where they are (no copy of the cache)
+        _decode_attention(_ro(q[:, :, 0]), _ro(k, copy=False), _ro(v, copy=False),
+                          _ro(mask[:, 0, 0]), scale, out)
         return out[:, :, None]
     # Contiguous copies (O(n d)) so that every row the kernel reads is a contiguous vector. The
     # usual q, k, v are the heads of a projection: [b, h, n, d] views of a [b, n, h, d] array,
-    # which the gather reads as that array (5x quicker than through the strided view).
+    # which the gather reads as that array (5x quicker than through the strided view). A
+    # C-ordered q or k is read as it is: the gather gets nothing to copy for it.
     nothing = np.empty((0, 0, 0, 0), np.float32)
-    qc, kc = (x if x.flags.c_contiguous else np.empty(x.shape, np.float32) for x in (q, k))
-    q_src, k_src, v_src = (nothing if c is x else np.ascontiguousarray(x.transpose(0, 2, 1, 3))
-                           for x, c in ((q, qc), (k, kc), (v, None)))  # [b, n, h, d]
+    gathered = [(nothing, nothing) if x.flags.c_contiguous else
+                (_ro(x.transpose(0, 2, 1, 3)), np.empty(x.shape, np.float32)) for x in (q, k)]
+    (q_src, qc), (k_src, kc) = gathered  # [b, n, h, d] sources, [b, h, n, d] destinations
     vt = np.empty((b, h, d, nk), np.float32)  # V transposed
-    _on_all_threads(_gather_heads, q.size + k.size + v.size, q_src, k_src, v_src, qc, kc, vt)
+    _on_all_threads(_gather_heads, q.size + k.size + v.size, q_src, k_src,
+                    _ro(v.transpose(0, 2, 1, 3)), qc, kc, vt)
+    qc, kc = (x if c.size == 0 else c for x, c in ((q, qc), (k, kc)))
     # The output is written as [b, n_q, h, d] and returned as a [b, h, n_q, d] view of it: the
     # usual next step, merge_heads, is then a free reshape instead of a copy.
     out = np.empty((b, nq, h, d), np.float32).transpose(0, 2, 1, 3)  # [b, h, n_q, d]
     work = b * h * nq * nk * d // 16  # one score pair is ~4d flops + an exp: ~4 "elements" at d 64
-    _on_all_threads(_flash_attention, work, qc, kc, vt, mask, np.float32(scale), out)
+    _on_all_threads(_flash_attention, work, _ro(qc), _ro(kc), _ro(vt), mask, scale, out)
     return out
 
 
-# -- a tiled matmul, for teaching ---------------------------------------------------------------
+# -- a tiled matmul, for teaching only ----------------------------------------------------------
+# Not registered: no op calls it (minitf's matmuls are numpy.matmul, BLAS). It is here to read,
+# to test (tests/test_kernels_cpu.py) and to measure against BLAS (bench/kernels.py).
 # C = A @ B computed block by block: a TILE x TILE block of C is accumulated from TILE x TILE
 # blocks of A and B, which fit in the L1/L2 cache together and are reused TILE times each
 # before being evicted. The innermost loop runs along a row of B and of C (unit stride), so
 # LLVM turns it into vector FMAs. It is still several times slower than BLAS (`numpy.matmul`),
 # which adds register blocking (micro-kernels keeping a small block of C in registers), packing
 # of A and B into contiguous panels, and hand-tuned assembly: bench/kernels.py shows the gap.
-# minitf's ops therefore keep numpy.matmul; this kernel is here to read and to measure.
 _TILE = 64
 
 
 @numba.njit(parallel=True, fastmath=True, error_model="numpy", cache=True)
-def _matmul_tiled(a, b, c):
+def _teaching_matmul_tiled(a, b, c):
     n, kdim = a.shape
     m = b.shape[1]
     n_row_tiles = (n + _TILE - 1) // _TILE
@@ -636,13 +742,13 @@ def _matmul_tiled(a, b, c):
                             c[i, j] += aik * b[kk, j]
 
 
-def matmul_tiled(a, b):
+def teaching_matmul_tiled(a, b):
     """[n, k] @ [k, m] -> [n, m] with the tiled kernel above (float32/float64, 2-D only)."""
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise ValueError(f"matmul_tiled needs [n, k] @ [k, m]; got {a.shape} @ {b.shape}")
+        raise ValueError(f"teaching_matmul_tiled needs [n, k] @ [k, m]; got {a.shape} @ {b.shape}")
     if a.dtype != b.dtype or a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"matmul_tiled needs two float32 or two float64 arrays; got {a.dtype}, {b.dtype}")
+        raise TypeError(f"teaching_matmul_tiled needs two float32 or two float64 arrays; got {a.dtype}, {b.dtype}")
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     c = np.empty((a.shape[0], b.shape[1]), a.dtype)
-    _matmul_tiled(a, b, c)
+    _teaching_matmul_tiled(a, b, c)
     return c

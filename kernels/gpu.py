@@ -4,22 +4,21 @@ The kernels are the ``.cu`` files beside this one. Each file is compiled once pe
 NVRTC (`cupy.RawModule`; CuPy also caches the binary on disk) the first time one of its
 kernels runs, so importing this module costs nothing and needs no GPU.
 
-Registered for the ``"cuda"`` backend: `minitf.backend.kernel(op, x)` hands these out when
-`x` is a CuPy array, and the NumPy ops in `minitf/ops.py` stay the reference they must match.
+Registered for the ``"cuda"`` backend, float32 and float16 (`minitf.backend`'s kernel
+contract): `minitf.backend.kernel(op, *args)` hands these out when the arguments are CuPy
+arrays the kernel takes, and the NumPy ops in `minitf/ops.py` stay the reference they must match.
 
     op                   signature                         CUDA kernel
     "attention"          (q, k, v, mask, scale) -> out     flash_attention_*; decode_attention_*
                                                            when there is one query
-    "decode_attention"   (q, k, v, mask, scale) -> out     decode_attention_* (one query)
     "layer_norm"         (x, weight, bias, eps) -> y       layer_norm_*
     "gelu_new", "gelu"   (x) -> y                          gelu_new_*, gelu_*
-    "matmul"             (a, b) -> c                       matmul_tiled_f32 (for reading: the ops
-                                                           keep cuBLAS, `a @ b`, as the fast path)
 
-The attention ops return None for inputs the kernels do not take (head_dim > 128, float64,
-mixed dtypes, a head_dim axis that is not contiguous): the caller then runs the reference
-code, as it does when the Numba masked softmax declines. Called directly, `flash_attention`
-and `decode_attention` raise instead, naming the argument.
+Inputs the kernels do not take (head_dim > 128, float64, mixed dtypes, a head_dim axis that
+is not contiguous) are declined by `kernel` (see `_attention_accepts`), so the op runs the
+reference code through CuPy. Called directly, `flash_attention` and `decode_attention` raise
+instead, naming the argument. `teaching_matmul_tiled` (kernels/teaching_matmul.cu) is not
+registered: it is for reading and testing; the ops keep cuBLAS (`a @ b`).
 
     >>> import cupy, minitf.kernels.gpu as gpu                               # doctest: +SKIP
     >>> q = k = v = cupy.random.standard_normal((1, 12, 256, 64), cupy.float32)  # doctest: +SKIP
@@ -49,7 +48,8 @@ _i32, _i64, _f32 = np.int32, np.int64, np.float32
 
 
 class UnsupportedInput(TypeError, ValueError):
-    """The kernel cannot take these inputs, though the reference can (the ops fall back)."""
+    """The kernel cannot take these inputs, though the reference can. Raised by direct calls;
+    the ops never see it: `backend.kernel` declines such inputs first (`_attention_accepts`)."""
 
 
 # -- compiling and launching -----------------------------------------------------------------
@@ -222,35 +222,41 @@ def decode_attention(q, k, v, mask=None, *, scale: float | None = None, key_leng
     return out
 
 
-def _op(name: str, dtypes=_DTYPES):
-    """Register fn as the "cuda" kernel of op `name`, for CuPy arrays of `dtypes`."""
-    def wrap(fn):
-        fn.dtypes = dtypes
-        return register("cuda", name)(fn)
-    return wrap
+def _attention_accepts(q, k, v, mask=None, scale=None):
+    """What the fused kernels take (4-D, head_dim <= 128 and contiguous, keys to attend to);
+    anything else runs the reference. The same checks as `_check_attention`, without raising."""
+    for x in (q, k, v):
+        if x.ndim != 4 or (x.shape[-1] > 1 and x.strides[-1] != x.itemsize):
+            return False
+        if any(st % x.itemsize for st in x.strides):
+            return False
+    return (k.shape[:2] == q.shape[:2] and k.shape[3] == q.shape[3] and v.shape == k.shape
+            and q.shape[3] <= MAX_HEAD_DIM and k.shape[2] > 0)
 
 
-@_op("attention")
+def _attention_examples(dtype):
+    """A prefill (two queries) and a decode step (one): both kernels of attention.cu."""
+    x = np.zeros((1, 1, 2, 64), dtype)
+    return [(x, x, x, None, None), (x[:, :, :1], x, x, None, None)]
+
+
+@register("cuda", "attention", dtypes=_DTYPES, accepts=_attention_accepts,
+          examples=_attention_examples)
 def attention(q, k, v, mask=None, scale=None):
-    """The "attention" op: out [b, h, n_q, d], or None when the kernel can't take the inputs."""
-    try:
-        return flash_attention(q, k, v, mask, scale=scale)
-    except UnsupportedInput:
-        return None
-
-
-@_op("decode_attention")
-def decode_attention_op(q, k, v, mask=None, scale=None):
-    """The "decode_attention" op (n_q = 1): out [b, h, 1, d], or None as for "attention"."""
-    try:
-        return decode_attention(q, k, v, mask, scale=scale)
-    except UnsupportedInput:
-        return None
+    """The "attention" op: out [b, h, n_q, d] (`flash_attention`, or `decode_attention` for one
+    query)."""
+    return flash_attention(q, k, v, mask, scale=scale)
 
 
 # -- layer norm, GELU ----------------------------------------------------------------------------
 
-@_op("layer_norm")
+def _elementwise_examples(dtype):
+    return [(np.zeros((2, 8), dtype),)]
+
+
+@register("cuda", "layer_norm", dtypes=_DTYPES,
+          accepts=lambda x, weight, bias, eps=1e-5: x.ndim >= 1,
+          examples=lambda dtype: [(np.zeros((2, 8), dtype), np.ones(8, dtype), np.zeros(8, dtype), 1e-5)])
 def layer_norm(x, weight, bias, eps: float = 1e-5):
     """[..., d] -> [..., d] in one pass per row (kernels/elementwise.cu)."""
     xp = _xp()
@@ -285,19 +291,19 @@ def _elementwise(kernel: str, x):
     return y.reshape(x.shape)
 
 
-@_op("gelu_new")
+@register("cuda", "gelu_new", dtypes=_DTYPES, examples=_elementwise_examples)
 def gelu_new(x):
     """tanh-GELU (GPT-2's), [...] -> [...]"""
     return _elementwise("gelu_new", x)
 
 
-@_op("gelu")
+@register("cuda", "gelu", dtypes=_DTYPES, examples=_elementwise_examples)
 def gelu(x):
     """erf-GELU (BERT's), [...] -> [...]"""
     return _elementwise("gelu", x)
 
 
-# -- the teaching matmul ---------------------------------------------------------------------------
+# -- the teaching matmul (not registered: no op calls it) -------------------------------------------
 
 def _as_batch(name: str, x, batch: tuple, xp):
     """x [..., r, c] broadcast to batch + (r, c), as [n, r, c] with a contiguous last axis."""
@@ -308,10 +314,11 @@ def _as_batch(name: str, x, batch: tuple, xp):
     return x, _elements(name, x, (0, 1))
 
 
-@_op("matmul", dtypes=("float32",))
-def matmul(a, b):
+def teaching_matmul_tiled(a, b):
     """a [..., M, K] @ b [..., K, N] -> [..., M, N] with the tiled shared-memory kernel of
-    kernels/matmul.cu (float32; leading axes broadcast as in numpy.matmul)."""
+    kernels/teaching_matmul.cu (float32; leading axes broadcast as in numpy.matmul).
+
+    For reading and measuring only: minitf's matmuls are cuBLAS (`a @ b` on CuPy arrays)."""
     xp = _xp()
     _check_array("a", a, xp, dtypes=("float32",))
     _check_array("b", b, xp, dtypes=("float32",))
@@ -338,6 +345,6 @@ def matmul(a, b):
     if n_batch > 65535:
         raise ValueError(f"{n_batch} matrices in the batch; the grid takes at most 65535")
     c3 = c.reshape(n_batch, m, n)
-    _launch("matmul.cu", "matmul_tiled_f32", (_blocks(n, 32), _blocks(m, 32), n_batch), (32, 8, 1),
+    _launch("teaching_matmul.cu", "matmul_tiled_f32", (_blocks(n, 32), _blocks(m, 32), n_batch), (32, 8, 1),
             (a3, b3, c3, _i32(m), _i32(n), _i32(k), lda, ldb, _i64(n), a_sb, b_sb, _i64(m * n)))
     return c

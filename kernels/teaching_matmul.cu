@@ -1,4 +1,5 @@
-// A tiled shared-memory matrix product, written for reading (compiled by CuPy; see gpu.py).
+// A tiled shared-memory matrix product, for teaching only (compiled by CuPy; see gpu.py
+// `teaching_matmul_tiled`). It is not registered as a kernel: no op of minitf calls it.
 //
 //     C[M, N] = A[M, K] @ B[K, N]          float32, row-major, any M, N, K
 //

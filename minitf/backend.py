@@ -17,19 +17,101 @@ Backends:
 
 The default on the CPU is the fastest installed one (numba when it imports), unless the
 environment variable ``MINITF_BACKEND`` says otherwise.
+
+The kernel contract
+-------------------
+A kernel module registers each kernel with what it takes, once:
+
+    @register("numba", "layer_norm", dtypes=("float32", "float64"),
+              accepts=lambda x, weight, bias, eps: weight.shape == (x.shape[-1],), examples=...)
+    def layer_norm(x, weight, bias, eps): ...
+
+- the backend names the device: ``"numba"`` kernels take NumPy arrays, ``"cuda"`` ones CuPy
+  arrays; every array argument must live there.
+- `dtypes`: the dtypes of the first argument it computes in. Every other floating-point array
+  argument must have that same dtype (a kernel never mixes precisions: the reference would
+  upcast). A dtype is declared only when the kernel is exact in it: the float64 kernels are
+  exact to float64 rounding (libm's erf/tanh/exp), so a float64 run is a parity run.
+- `accepts(*args, **kw) -> bool`: the rest (number of axes, shapes, layouts, sizes, options).
+- `examples(dtype)`: a few small argument tuples in the layouts the models pass; `warm_up`
+  runs them so compilation happens at model load.
+
+An op asks `kernel(op, *args, **kw)` with the exact arguments it would pass. That is the one
+place where acceptance is checked: it returns the kernel only if all of the above hold, and
+None otherwise, and then the op runs its NumPy reference. A kernel that was handed out
+computes: it never returns a "not handled" sentinel.
+
+    >>> import numpy as np
+    >>> from minitf import backend
+    >>> x = np.ones((2, 3, 8), np.float32)
+    >>> with backend.use_backend("numba"):
+    ...     kernels = [backend.kernel("gelu", x),                # float32, any shape: taken
+    ...                backend.kernel("gelu", x.astype(np.float16)),  # a dtype not declared
+    ...                backend.kernel("attention", x, x, x, None, 1.0)]  # 3-D: not [b, h, n, d]
+    >>> [k is not None for k in kernels]
+    [True, False, False]
+    >>> with backend.use_backend("numpy"):                       # the reference, always
+    ...     backend.kernel("gelu", x) is None
+    True
+    >>> backend.registered("numba")["attention"].dtypes            # the fused attention: float32 only
+    ('float32',)
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import time
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 _BACKENDS = ("numpy", "numba", "cuda")
+_DEVICE_OF_BACKEND = {"numba": "cpu", "cuda": "cuda"}  # the backends that register kernels
 _state = {"name": None}
-_registry: dict[str, dict[str, Callable]] = {"numpy": {}, "numba": {}, "cuda": {}}
+_registry: dict[str, dict[str, "Kernel"]] = {"numba": {}, "cuda": {}}
 _loaded: set[str] = set()
+_warm: dict[tuple[str, str], float] = {}  # (backend, dtype name) -> seconds its warm-up took
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One registered kernel: `fn` computes `op` on the `device` of `backend` in `dtypes`, for
+    the arguments `accepts` takes (see the module docstring)."""
+
+    backend: str
+    op: str
+    fn: Callable
+    dtypes: tuple[str, ...]
+    accepts: Callable[..., bool] | None = None
+    examples: Callable[[np.dtype], list] | None = None
+
+    @property
+    def device(self) -> str:
+        return _DEVICE_OF_BACKEND[self.backend]
+
+    def takes(self, *args, **kw) -> bool:
+        """True when `fn(*args, **kw)` computes the op: dtype, device, then `accepts`."""
+        dtype = getattr(args[0], "dtype", None) if args else None
+        if dtype is None or dtype.name not in self.dtypes:
+            return False
+        for a in (*args, *kw.values()):
+            device = _device_of(a)
+            if device is False:
+                continue  # not an array: scalars, None, names are for `accepts`
+            if device != self.device or (a.dtype.kind == "f" and a.dtype != dtype):
+                return False
+        return self.accepts is None or bool(self.accepts(*args, **kw))
+
+
+def _device_of(a):
+    """'cpu' for a NumPy array, 'cuda' for a CuPy one, None for another array type (an ndarray
+    subclass: a kernel may not handle it), False for something that is not an array."""
+    if type(a) is np.ndarray:
+        return "cpu"
+    if type(a).__module__.startswith("cupy") and hasattr(a, "dtype"):
+        return "cuda"
+    return None if isinstance(a, np.ndarray) else False
 
 
 def get_array_module(x):
@@ -101,39 +183,81 @@ def use_backend(name: str):
         _state["name"] = previous
 
 
-def register(backend: str, op: str):
-    """Decorator used by kernel modules: ``@register("numba", "gelu_new")``."""
+def register(backend: str, op: str, *, dtypes, accepts=None, examples=None):
+    """Decorator used by kernel modules: ``@register("numba", "gelu", dtypes=("float32",))``.
+
+    Records a `Kernel` (see the module docstring for what each argument declares) and returns
+    the function unchanged, so the module can still call it directly.
+    """
+    if backend not in _registry:
+        raise ValueError(f"kernels register for backend 'numba' or 'cuda' (got {backend!r}); "
+                         f"'numpy' is the reference and has none")
+    names = tuple(np.dtype(d).name for d in dtypes)
+    if not names or any(np.dtype(d).kind != "f" for d in names):
+        raise ValueError(f"kernel {backend}/{op}: dtypes must name floating-point dtypes (got {dtypes!r})")
+
     def wrap(fn):
-        _registry[backend][op] = fn
+        _registry[backend][op] = Kernel(backend, op, fn, names, accepts, examples)
         return fn
     return wrap
 
 
-def kernel(op: str, x) -> Callable | None:
-    """The kernel registered for `op` under the active backend, or None to use the NumPy code.
+def registered(backend: str) -> dict[str, Kernel]:
+    """The kernels registered for `backend` ('numba' or 'cuda'), by op (imports them first)."""
+    if backend not in _registry:
+        raise ValueError(f"backend must be 'numba' or 'cuda' (got {backend!r})")
+    _load(backend)
+    return dict(_registry[backend])
 
-    CPU kernels are only used for float32/float64 NumPy arrays. For a CuPy array it is the
-    "cuda" kernel of `op`, if one is registered for x's dtype (see `minitf.kernels.gpu`).
+
+def kernel(op: str, *args, **kw) -> Callable | None:
+    """The kernel registered for `op` if it takes these arguments, else None: then the caller
+    runs the NumPy reference. `args`, `kw`: exactly what the kernel would be called with.
+
+    A NumPy first argument asks the active CPU backend (none under "numpy"); a CuPy one asks
+    the "cuda" kernels (see `minitf.kernels.gpu`), also none under "numpy".
     """
-    if type(x).__module__.startswith("cupy"):
-        return _cuda_kernel(op, x)
-    if type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64):
+    if not args:
+        raise TypeError(f"kernel({op!r}) needs the arguments the kernel would be called with")
+    device = _device_of(args[0])
+    if device not in ("cpu", "cuda"):
         return None
     name = get_backend()
     if name == "numpy":
         return None
-    return _registry[name].get(op)
+    if device == "cuda":
+        name = "cuda"
+        if not _load(name):
+            return None
+    k = _registry[name].get(op)
+    return k.fn if k is not None and k.takes(*args, **kw) else None
 
 
-def _cuda_kernel(op: str, x) -> Callable | None:
-    """The CUDA kernel for `op` on CuPy array x, or None: then the NumPy code runs through CuPy
-    (ops without a kernel, dtypes the kernel does not take, or the "numpy" backend)."""
-    if get_backend() == "numpy" or not _load("cuda"):
-        return None
-    fn = _registry["cuda"].get(op)
-    if fn is None or x.dtype.name not in getattr(fn, "dtypes", ()):
-        return None
-    return fn
+def warm_up(dtype, device: str = "cpu") -> float:
+    """Compile (or load from Numba's / CuPy's disk cache) every kernel that models of `dtype`
+    on `device` use, by running each on its small examples; the seconds it took.
+
+    Done once per (backend, dtype): later calls return 0.0, as does the "numpy" backend (no
+    kernels). Models call it when they are loaded (`PreTrainedModel.to`), so that the first
+    forward pass, and a generation's time to first token, measure the model and not this.
+    """
+    start = time.perf_counter()
+    dt = np.dtype(dtype)
+    if device not in _DEVICE_OF_BACKEND.values():
+        raise ValueError(f"device must be 'cpu' or 'cuda' (got {device!r})")
+    if get_backend() == "numpy":
+        return 0.0
+    name = "cuda" if device == "cuda" else get_backend()
+    if (name, dt.name) in _warm or not _load(name):
+        return 0.0
+    for k in _registry[name].values():
+        if dt.name not in k.dtypes or k.examples is None:
+            continue
+        for args in k.examples(dt):
+            k.fn(*(to_device(a, device) if isinstance(a, np.ndarray) else a for a in args))
+    seconds = time.perf_counter() - start
+    _warm[(name, dt.name)] = seconds
+    return seconds
 
 
 def to_device(array, device: str):

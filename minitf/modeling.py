@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from . import ops
-from .backend import to_device, to_numpy
+from .backend import to_device, to_numpy, warm_up
 from .weights import CheckpointError, checkpoint_files, load_checkpoint, save_safetensors
 
 
@@ -154,6 +154,7 @@ class PreTrainedModel(Module):
 
     device = "cpu"
     dtype = np.float32
+    kernel_compile_seconds = 0.0  # one-time kernel compilation/loading paid by this model (`to`)
 
     @classmethod
     def from_pretrained(cls, name_or_path, dtype="float32", device="cpu", config=None, **overrides):
@@ -257,6 +258,8 @@ class PreTrainedModel(Module):
         if device is not None:
             self.device = device
         self.tie_weights()
+        # compile the kernels for this dtype and device now, not in the first forward pass
+        self.kernel_compile_seconds += warm_up(self.dtype, self.device)
         return self
 
     def state_dict(self) -> dict:

@@ -10,7 +10,9 @@ the comments; `...` stands for any leading batch dimensions.
     array([[0.09 , 0.245, 0.665]], dtype=float32)
 
 The functions use the array module of their input (NumPy, or CuPy on the GPU), so the same
-code runs on both; `minitf.backend` may swap in a fused kernel for the hot ones.
+code runs on both; `minitf.backend` may swap in a fused kernel for the hot ones. Each such op
+asks ``kernel(op, *args)`` with the arguments it would pass, and runs its own NumPy code
+when the answer is None (no kernel takes them: see `minitf.backend`'s kernel contract).
 """
 from __future__ import annotations
 
@@ -34,9 +36,9 @@ def linear(x, weight, bias=None, activation: str | None = None):
         return y.reshape(*x.shape[:-1], weight.shape[-1])
     y = x @ weight  # [n, in] @ [in, out] -> [n, out]
     if activation is not None or bias is not None:
-        fused = kernel("bias_activation", y)
-        if fused is not None and fused(y, bias, activation):  # in place
-            return y
+        fused = kernel("bias_activation", y, bias, activation)
+        if fused is not None:
+            return fused(y, bias, activation)  # in place
     if bias is not None:
         y += bias  # in place: no second [..., out] temporary
     return y if activation is None else activation_fn(activation)(y)
@@ -58,11 +60,11 @@ def layer_norm(x, weight, bias, eps: float = 1e-5, residual=None):
     post-norm block (BERT's LayerNorm(dense(h) + input)); a kernel does both in one pass.
     """
     if residual is not None:
-        fused = kernel("add_layer_norm", x)
-        if fused is not None and residual.shape == x.shape:
+        fused = kernel("add_layer_norm", x, residual, weight, bias, eps)
+        if fused is not None:
             return fused(x, residual, weight, bias, eps)
         x = x + residual  # [..., d]
-    fused = kernel("layer_norm", x)
+    fused = kernel("layer_norm", x, weight, bias, eps)
     if fused is not None:
         return fused(x, weight, bias, eps)
     xp = get_array_module(x)
@@ -159,10 +161,9 @@ def softmax(x, axis: int = -1, inplace: bool = False, mask=None):
     """
     xp = get_array_module(x)
     if mask is not None and axis == -1:
-        fused = kernel("masked_softmax", x)
-        out = fused(x, mask, inplace) if fused is not None else None
-        if out is not None:
-            return out
+        fused = kernel("masked_softmax", x, mask, inplace)
+        if fused is not None:
+            return fused(x, mask, inplace)
     if mask is not None:
         x = x if inplace else x.copy()
         # add 0 or min: a score plus finfo.min rounds to finfo.min, never to -inf

@@ -16,6 +16,7 @@ Three layers, so that most of it runs on machines without a GPU (CI has none):
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import importlib.util
 import re
 import shutil
@@ -45,7 +46,7 @@ gpu = pytest.importorskip("minitf.kernels.gpu")  # imports without CuPy: only nu
 # ---------------------------------------------------------------------------------------------
 
 def test_there_are_cuda_sources():
-    assert {p.name for p in CU_FILES} >= {"attention.cu", "matmul.cu", "elementwise.cu"}
+    assert {p.name for p in CU_FILES} >= {"attention.cu", "teaching_matmul.cu", "elementwise.cu"}
 
 
 @pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
@@ -442,18 +443,18 @@ def test_decode_attention_float16(dev):
 @pytest.mark.parametrize("a_shape,b_shape", [((1, 1), (1, 1)), ((33, 17), (17, 65)), ((64, 64), (64, 64)),
                                              ((5, 100), (100, 3)), ((2, 17, 33), (33, 9)),
                                              ((3, 1, 8, 40), (2, 40, 31)), ((4, 0), (0, 5))], ids=str)
-def test_tiled_matmul(dev, a_shape, b_shape):
+def test_teaching_tiled_matmul(dev, a_shape, b_shape):
     rng = np.random.default_rng(8)
     a, b = rng.standard_normal(a_shape).astype(np.float32), rng.standard_normal(b_shape).astype(np.float32)
-    got = dev.get(gpu.matmul(dev.put(a), dev.put(b)))
+    got = dev.get(gpu.teaching_matmul_tiled(dev.put(a), dev.put(b)))
     ref = np.matmul(a.astype(np.float64), b.astype(np.float64))
     check(got, ref, atol=1e-4)
 
 
-def test_tiled_matmul_transposed_operand(dev):
+def test_teaching_tiled_matmul_transposed_operand(dev):
     w = np.random.default_rng(9).standard_normal((20, 50)).astype(np.float32)
     x = np.random.default_rng(10).standard_normal((7, 50)).astype(np.float32)
-    got = gpu.matmul(dev.put(x), dev.put(w).T)  # [7, 50] @ [50, 20], a strided view
+    got = gpu.teaching_matmul_tiled(dev.put(x), dev.put(w).T)  # [7, 50] @ [50, 20], a strided view
     check(dev.get(got), x.astype(np.float64) @ w.T.astype(np.float64), atol=1e-4)
 
 
@@ -516,45 +517,69 @@ def test_errors_name_the_argument(numpy_seams):
     with pytest.raises(TypeError, match="q must be a CuPy array"):
         gpu.flash_attention(q.tolist(), q, q)
     with pytest.raises(TypeError, match="a has dtype float16"):
-        gpu.matmul(np.zeros((2, 2), np.float16), np.zeros((2, 2), np.float32))
+        gpu.teaching_matmul_tiled(np.zeros((2, 2), np.float16), np.zeros((2, 2), np.float32))
     with pytest.raises(ValueError, match=r"a's last axis \(3\) must equal b's second-to-last \(4\)"):
-        gpu.matmul(np.zeros((2, 3), np.float32), np.zeros((4, 2), np.float32))
+        gpu.teaching_matmul_tiled(np.zeros((2, 3), np.float32), np.zeros((4, 2), np.float32))
     with pytest.raises(ValueError, match=r"weight has shape \(3,\)"):
         gpu.layer_norm(q, np.ones(3, np.float32), np.zeros(64, np.float32))
 
 
-def test_attention_ops_decline_what_the_reference_can_do(numpy_seams):
-    """The registered ops return None (the caller runs the reference) instead of raising."""
+def test_attention_op_declines_what_the_reference_can_do():
+    """The registered "attention" declares what it takes, so `backend.kernel` hands it out only
+    for those inputs (the op runs the reference otherwise): head_dim <= 128, contiguous head_dim,
+    4-D, float32 or float16 (for every array: no mixed dtypes)."""
+    op = minitf.backend.registered("cuda")["attention"]
+    assert op.fn is gpu.attention and op.dtypes == ("float32", "float16") and op.device == "cuda"
+    q = np.zeros((1, 1, 3, 64), np.float32)
+    assert op.accepts(q, q, q)
     big = np.zeros((1, 1, 3, 256), np.float32)
-    assert gpu.attention(big, big, big) is None
-    q = np.zeros((1, 1, 3, 64), np.float64)
-    assert gpu.attention(q, q, q) is None
-    assert gpu.decode_attention_op(q[:, :, :1], q, q) is None
-    assert gpu.attention.dtypes == ("float32", "float16") and gpu.matmul.dtypes == ("float32",)
+    assert not op.accepts(big, big, big)
+    assert not op.accepts(q, q, np.zeros((1, 1, 64, 3), np.float32).transpose(0, 1, 3, 2))
+    assert not op.accepts(q[0], q[0], q[0])
+    assert not op.accepts(q, q[:, :, :0], q[:, :, :0])  # no keys
+
+
+def test_the_teaching_matmul_is_on_no_library_path():
+    """kernels/teaching_matmul.cu is for reading: no op is registered for it, no minitf code
+    calls it (the matmuls are cuBLAS / BLAS, `a @ b`)."""
+    assert "matmul" not in minitf.backend.registered("cuda")
+    assert "matmul" not in minitf.backend.registered("numba")
+    callers = [p for p in (ROOT / "minitf").rglob("*.py") if "teaching_matmul" in p.read_text()]
+    assert callers == []
 
 
 def test_backend_dispatch_without_cupy_leaves_the_cpu_path_alone():
     x = np.zeros((2, 3), np.float32)
     with use_backend("numpy"):
-        assert kernel("layer_norm", x) is None
+        assert kernel("layer_norm", x, x[0], x[0], 1e-5) is None
 
     class FakeCupyArray:  # what `kernel` sees for a CuPy array
         __module__ = "cupy"
         dtype = np.dtype(np.float32)
 
     if importlib.util.find_spec("cupy") is None:
-        assert kernel("attention", FakeCupyArray()) is None  # no CuPy: the array code path
+        assert kernel("attention", *(FakeCupyArray(),) * 3, None, None) is None  # no CuPy: array code
 
 
 def test_cuda_kernels_are_dispatched_for_cupy_arrays():
     cupy = _gpu_or_skip()
     q = cupy.zeros((1, 1, 4, 64), cupy.float32)
-    assert kernel("attention", q) is gpu.attention
-    assert kernel("layer_norm", q) is gpu.layer_norm
-    assert kernel("attention", q.astype(cupy.float64)) is None  # the CuPy array code instead
+    w = cupy.ones(64, cupy.float32)
+    assert kernel("attention", q, q, q, None, None) is gpu.attention
+    assert kernel("layer_norm", q, w, w, 1e-5) is gpu.layer_norm
+    q64 = q.astype(cupy.float64)
+    assert kernel("attention", q64, q64, q64, None, None) is None  # the CuPy array code instead
+    assert kernel("attention", q, q64, q, None, None) is None  # mixed dtypes: the same
+    assert kernel("attention", q, q, q.get(), None, None) is None  # one array on the CPU
     assert kernel("softmax", q) is None
     with use_backend("numpy"):  # the reference everywhere
-        assert kernel("attention", q) is None
+        assert kernel("attention", q, q, q, None, None) is None
+
+
+def test_cuda_warm_up_compiles_the_kernels_once():
+    _gpu_or_skip()
+    first = minitf.backend.warm_up("float32", "cuda")
+    assert first >= 0.0 and minitf.backend.warm_up("float32", "cuda") == 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -579,8 +604,9 @@ def test_gpt2_forward_on_cuda_matches_cpu(gpt2_pair, monkeypatch):
         calls.append(1)
         return gpu.attention(*args, **kwargs)
 
-    counting.dtypes = gpu.attention.dtypes
-    monkeypatch.setitem(minitf.backend._registry["cuda"], "attention", counting)
+    registered = minitf.backend.registered("cuda")["attention"]
+    monkeypatch.setitem(minitf.backend._registry["cuda"], "attention",
+                        dataclasses.replace(registered, fn=counting))
     rng = np.random.default_rng(13)
     ids = rng.integers(0, cpu.config.vocab_size, (2, 50))
     attention_mask = np.ones_like(ids)

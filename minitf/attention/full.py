@@ -61,11 +61,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None,
     """
     d = q.shape[-1]
     scale = (1.0 / np.sqrt(d)) if scale is None else scale
-    fused = kernel("attention", q) if not return_weights else None
+    fused = kernel("attention", q, k, v, mask, scale) if not return_weights else None
     if fused is not None:  # a fused kernel (numba / cuda backend) with the same result
-        out = fused(q, k, v, mask, scale)
-        if out is not None:
-            return out, None
+        return fused(q, k, v, mask, scale), None
     if scale != 1.0:
         q = q * q.dtype.type(scale)  # scaling q ([n_q, d]) is cheaper than scaling the scores
     scores = q @ k.swapaxes(-1, -2)  # [b, h, n_q, d] @ [b, h, d, n_k] -> [b, h, n_q, n_k]
@@ -86,11 +84,10 @@ def causal_attention(q, k, v, mask, scale: float | None = None, block: int = 128
     t, past = q.shape[2], k.shape[2] - q.shape[2]
     if t <= block or not isinstance(q, np.ndarray):  # (on the GPU the fused kernel skips the triangle)
         return scaled_dot_product_attention(q, k, v, mask, scale)[0]
-    fused = kernel("attention", q)  # a fused kernel skips the triangle by itself, in one call
+    scale = (1.0 / np.sqrt(q.shape[-1])) if scale is None else scale
+    fused = kernel("attention", q, k, v, mask, scale)  # it skips the triangle by itself, in one call
     if fused is not None:
-        out = fused(q, k, v, mask, (1.0 / np.sqrt(q.shape[-1])) if scale is None else scale)
-        if out is not None:
-            return out
+        return fused(q, k, v, mask, scale)
     out = None
     for start in range(0, t, block):
         end = min(start + block, t)

@@ -6,6 +6,7 @@ After ``model.generate(...)``, ``model.generation_stats`` holds a `GenerationSta
     prompt tokens          5   (batch 1)
     new tokens             20
     time to first token    12.3 ms
+    kernel compilation     0.35 s   (once, at model load; not in the times here)
     time per output token  8.1 ms
     tokens per second      123.5
     KV cache peak          0.09 MB
@@ -27,6 +28,7 @@ class GenerationStats:
     total_time: float = 0.0
     kv_cache_peak_bytes: int = 0
     weight_bytes: int = 0
+    kernel_compile_s: float = 0.0  # one-time kernel compile/load for this model, before the clock
     _start: float = 0.0
 
     def start(self):
@@ -64,7 +66,8 @@ class GenerationStats:
                 "new_tokens": self.new_tokens, "time_to_first_token_s": self.time_to_first_token,
                 "time_per_output_token_s": self.time_per_output_token,
                 "tokens_per_second": self.tokens_per_second, "total_time_s": self.total_time,
-                "kv_cache_peak_bytes": self.kv_cache_peak_bytes, "weight_bytes": self.weight_bytes}
+                "kv_cache_peak_bytes": self.kv_cache_peak_bytes, "weight_bytes": self.weight_bytes,
+                "kernel_compile_s": self.kernel_compile_s}
 
     def __str__(self) -> str:
         mb = 1024 * 1024
@@ -72,6 +75,8 @@ class GenerationStats:
             f"prompt tokens          {self.prompt_tokens}   (batch {self.batch_size})",
             f"new tokens             {self.new_tokens}",
             f"time to first token    {self.time_to_first_token * 1e3:.1f} ms",
+            f"kernel compilation     {self.kernel_compile_s:.2f} s   (once, at model load; not in "
+            f"the times here)",
             f"time per output token  {self.time_per_output_token * 1e3:.1f} ms",
             f"tokens per second      {self.tokens_per_second:.1f}",
             f"KV cache peak          {self.kv_cache_peak_bytes / mb:.2f} MB",

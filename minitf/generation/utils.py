@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from .. import ops
-from ..backend import to_numpy
+from ..backend import to_numpy, warm_up
 from .logits_process import build_processors
 from .stats import GenerationStats
 from .stopping import EosTokenCriteria, MaxLengthCriteria, StoppingCriteriaList, StopStringCriteria
@@ -94,8 +94,12 @@ class GenerationMixin:
         if stop_strings:
             stopping.append(StopStringCriteria(tokenizer, stop_strings))
 
+        # kernels are compiled before the clock starts (normally already at load: then 0 here)
+        self.kernel_compile_seconds = (getattr(self, "kernel_compile_seconds", 0.0)
+                                       + warm_up(getattr(self, "dtype", np.float32), getattr(self, "device", "cpu")))
         stats = GenerationStats(batch_size=batch * num_return_sequences, prompt_tokens=prompt_len,
-                                weight_bytes=self.weight_bytes())
+                                weight_bytes=self.weight_bytes(),
+                                kernel_compile_s=self.kernel_compile_seconds)
         self.generation_stats = stats
         rng = np.random.default_rng(seed)
         if max_length == prompt_len:  # max_new_tokens=0: nothing to do
