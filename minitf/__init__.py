@@ -24,7 +24,8 @@ _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
 from . import backend, ops  # noqa: E402
 from .config import (AutoConfig, BertConfig, DistilBertConfig, GPT2Config, PretrainedConfig,
                      RobertaConfig)
-from .generation import GenerationStats, KVCache, TextIteratorStreamer, TextStreamer
+from .generation import (GenerationConfig, GenerationStats, KVCache, TextIteratorStreamer,
+                         TextStreamer, set_seed)
 from .models import (AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM,
                      AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
                      AutoModelForTokenClassification, BertForMaskedLM, BertForQuestionAnswering,
@@ -58,3 +59,4 @@ __all__ = ["backend", "ops", "AutoConfig", "GPT2Config", "BertConfig", "DistilBe
 __all__ += ["LongformerConfig", "LongformerModel", "LongformerForMaskedLM",
             "LongformerForSequenceClassification"]
 __all__ += ["ReformerConfig", "ReformerModel", "ReformerModelWithLMHead", "ReformerForMaskedLM"]
+__all__ += ["GenerationConfig", "set_seed"]

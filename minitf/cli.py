@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from .generation.configuration import FIELDS
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY_GPT2 = ROOT / "weights" / "tiny-gpt2"
 
@@ -216,15 +218,9 @@ def cmd_generate(args) -> int:
     model = AutoModelForCausalLM.from_pretrained(model_id)
     ids = tok(args.prompt, return_tensors="np")["input_ids"]
     streamer = TextStreamer(tok) if args.stream else None
-    out = model.generate(
-        ids, max_new_tokens=args.max_new_tokens, min_new_tokens=args.min_new_tokens,
-        do_sample=args.do_sample, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-        repetition_penalty=args.repetition_penalty, presence_penalty=args.presence_penalty,
-        frequency_penalty=args.frequency_penalty, no_repeat_ngram_size=args.no_repeat_ngram_size,
-        num_beams=args.num_beams, length_penalty=args.length_penalty,
-        early_stopping={"true": True, "false": False, "never": "never"}[args.early_stopping],
-        num_return_sequences=args.num_return_sequences, stop_strings=args.stop or None,
-        tokenizer=tok, seed=args.seed, use_cache=not args.no_cache, streamer=streamer)
+    # only the options given on the command line: the rest are the model's generation_config
+    options = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
+    out = model.generate(ids, tokenizer=tok, streamer=streamer, **options)
     if not args.stream:
         for i, seq in enumerate(np.asarray(out)):
             text = tok.decode(seq, skip_special_tokens=True)
@@ -232,6 +228,44 @@ def cmd_generate(args) -> int:
     if args.stats:
         print("\n" + str(model.generation_stats))
     return 0
+
+
+# extra spellings kept for the options (older flags, and the short --stop)
+_ALIASES = {"stop_strings": ["--stop"]}
+_NEGATIVE_ALIASES = {"use_cache": ["--no-cache"]}
+
+
+def _early_stopping(text: str):
+    choices = {"true": True, "false": False, "never": "never"}
+    if text.lower() not in choices:
+        raise argparse.ArgumentTypeError(f"choose from true, false, never (got {text!r})")
+    return choices[text.lower()]
+
+
+def add_generation_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per GenerationConfig option (`--max-new-tokens` for max_new_tokens ...), all
+    defaulting to None: an option not given stays as the model's generation_config has it."""
+    group = parser.add_argument_group("generation options (GenerationConfig; default: the model's)")
+    for name, f in FIELDS.items():
+        flags = ["--" + name.replace("_", "-")] + _ALIASES.get(name, [])
+        default = f" (default {f.default})" if f.default is not None else ""
+        if f.kind == "bool":
+            group.add_argument(*flags, dest=name, action="store_const", const=True, default=None,
+                               help=f.help + default)
+            negatives = ["--no-" + name.replace("_", "-")] + _NEGATIVE_ALIASES.get(name, [])
+            group.add_argument(*negatives, dest=name, action="store_const", const=False,
+                               help=f"set {name}=False")
+        elif f.kind == "ids":
+            group.add_argument(*flags, dest=name, type=int, nargs="+", metavar="ID", help=f.help)
+        elif f.kind == "strs":
+            group.add_argument(*flags, dest=name, action="append", metavar="TEXT",
+                               help=f.help + " (repeatable)")
+        elif f.kind == "early_stopping":
+            group.add_argument(*flags, dest=name, type=_early_stopping, metavar="{true,false,never}",
+                               help=f.help + default)
+        else:
+            group.add_argument(*flags, dest=name, type={"int": int, "float": float}[f.kind],
+                               help=f.help + default)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -247,23 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("prompt")
     g.add_argument("--model", help="folder or Hub id (default: gpt2 if cached, else the tiny checkpoint)")
     g.add_argument("--offline", action="store_true", help="do not try to download from the Hub")
-    g.add_argument("--max-new-tokens", type=int, default=20)
-    g.add_argument("--min-new-tokens", type=int, default=0)
-    g.add_argument("--do-sample", action="store_true")
-    g.add_argument("--temperature", type=float, default=1.0)
-    g.add_argument("--top-k", type=int, default=None)
-    g.add_argument("--top-p", type=float, default=1.0)
-    g.add_argument("--repetition-penalty", type=float, default=1.0)
-    g.add_argument("--presence-penalty", type=float, default=0.0)
-    g.add_argument("--frequency-penalty", type=float, default=0.0)
-    g.add_argument("--no-repeat-ngram-size", type=int, default=0)
-    g.add_argument("--num-beams", type=int, default=1)
-    g.add_argument("--length-penalty", type=float, default=1.0)
-    g.add_argument("--early-stopping", choices=["true", "false", "never"], default="false")
-    g.add_argument("--num-return-sequences", type=int, default=1)
-    g.add_argument("--stop", action="append", help="a stop string (repeatable)")
-    g.add_argument("--seed", type=int, default=None)
-    g.add_argument("--no-cache", action="store_true", help="recompute the whole sequence each step")
+    add_generation_options(g)
     g.add_argument("--stream", action="store_true", help="print tokens as they come")
     g.add_argument("--stats", action="store_true", help="print time to first token, tokens/s, memory")
     g.set_defaults(func=cmd_generate)

@@ -171,7 +171,10 @@ class PreTrainedModel(Module):
         files = checkpoint_files(folder)
         model.load_weights(load_checkpoint(folder), source=", ".join(str(f) for f in files))
         model.name_or_path = str(name_or_path)
-        model.generation_config = _read_generation_config(folder)
+        if hasattr(model, "generate") and (folder / "generation_config.json").is_file():
+            from .generation.configuration import GenerationConfig  # (without it: the config's options)
+
+            model.generation_config = GenerationConfig.from_pretrained(folder)
         return model.to(dtype=dtype, device=device)
 
     def init_weights(self, seed: int = 0, std: float | None = None):
@@ -270,6 +273,8 @@ class PreTrainedModel(Module):
         os.makedirs(folder, exist_ok=True)
         self.config.save_pretrained(folder)
         save_safetensors(self.state_dict(), os.path.join(folder, "model.safetensors"))
+        if hasattr(self, "generate"):
+            self.generation_config.save_pretrained(folder)
 
     def weight_bytes(self) -> int:
         """Bytes held by the weights (tied ones counted once)."""
@@ -285,19 +290,6 @@ def _matches(name: str, patterns) -> bool:
     import fnmatch
 
     return any(fnmatch.fnmatchcase(name, pat) for pat in patterns)
-
-
-def _read_generation_config(folder) -> dict:
-    import json
-    from pathlib import Path
-
-    path = Path(folder) / "generation_config.json"
-    if path.is_file():
-        try:
-            return json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path} is not valid JSON: {err}") from None
-    return {}
 
 
 def check_inputs(input_ids, inputs_embeds, xp):

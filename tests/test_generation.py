@@ -189,8 +189,14 @@ def test_bad_inputs_are_named(model, prompt, tok):
         model.generate(prompt, top_kk=3)
     with pytest.raises(ValueError, match=r"streamer cannot be used with beam search"):
         model.generate(prompt, num_beams=2, streamer=TextStreamer(tok))
-    with pytest.raises(ValueError, match=r"needs input_ids"):
-        model.generate()
+    bos = model.generation_config.bos_token_id
+    np.testing.assert_array_equal(model.generate(max_new_tokens=3)[:, :1], [[bos]])  # as transformers
+    model.generation_config.bos_token_id = None
+    try:
+        with pytest.raises(ValueError, match=r"needs input_ids"):
+            model.generate()
+    finally:
+        model.generation_config.bos_token_id = bos
     with pytest.raises(TypeError, match=r"input_ids must be integer token ids"):
         model.generate(np.array([[0.5, 1.5]]))
     with pytest.raises(ValueError, match=r"attention_mask has shape"):

@@ -1,6 +1,9 @@
 """Stopping criteria: after each new token, decide per sequence whether it is done.
 
-A criterion is ``(input_ids [batch, cur_len]) -> bool [batch]``.
+A criterion is ``(input_ids [batch, cur_len], scores [batch, vocab] or None) -> bool [batch]``,
+as in transformers; `generate(stopping_criteria=[...])` adds the caller's after the built-in
+ones (max length, EOS, stop strings). `scores` are the processed scores of the step that chose
+the newest token (None in beam search, whose candidates come from many rows' scores).
 """
 from __future__ import annotations
 
@@ -8,10 +11,15 @@ import numpy as np
 
 
 class StoppingCriteriaList(list):
-    def __call__(self, input_ids):
-        done = np.zeros(input_ids.shape[0], dtype=bool)
+    def __call__(self, input_ids, scores=None):
+        rows = input_ids.shape[0]
+        done = np.zeros(rows, dtype=bool)
         for crit in self:
-            done |= crit(input_ids)
+            verdict = np.asarray(crit(input_ids, scores))
+            if verdict.dtype != bool or verdict.shape not in ((), (rows,)):
+                raise ValueError(f"stopping criterion {crit!r} returned {verdict.dtype} of shape "
+                                 f"{verdict.shape}; it must return bools, one per row ({rows},)")
+            done |= verdict
         return done
 
 
@@ -21,7 +29,7 @@ class MaxLengthCriteria:
     def __init__(self, max_length: int):
         self.max_length = max_length
 
-    def __call__(self, input_ids):
+    def __call__(self, input_ids, scores=None):
         return np.full(input_ids.shape[0], input_ids.shape[1] >= self.max_length)
 
 
@@ -31,7 +39,7 @@ class EosTokenCriteria:
     def __init__(self, eos_token_ids):
         self.eos = np.asarray(list(eos_token_ids), dtype=np.int64)
 
-    def __call__(self, input_ids):
+    def __call__(self, input_ids, scores=None):
         return np.isin(input_ids[:, -1], self.eos)
 
 
@@ -58,7 +66,7 @@ class StopStringCriteria:
         # plus slack for tokens that are partial UTF-8 bytes).
         self.window = max(len(s) for s in self.stop_strings) + 4
 
-    def __call__(self, input_ids):
+    def __call__(self, input_ids, scores=None):
         done = np.zeros(input_ids.shape[0], dtype=bool)
         for row, ids in enumerate(input_ids[:, -self.window:].tolist()):
             text = self.tokenizer.decode(ids)

@@ -16,156 +16,266 @@ same order, same beam bookkeeping), so they return the same ids; a parity test c
 """
 from __future__ import annotations
 
+import copy
+import inspect
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import ops
 from ..backend import to_numpy, warm_up
-from .logits_process import build_processors
+from .configuration import FIELDS, GenerationConfig
+from .logits_process import build_processors, merge_custom
+from .seed import sampling_rng
 from .stats import GenerationStats
 from .stopping import EosTokenCriteria, MaxLengthCriteria, StoppingCriteriaList, StopStringCriteria
 
 _BEAM_NEG = np.float32(-1.0e9)  # transformers' "this beam is out" score
 
 
+class _Run(NamedTuple):
+    """What one generate() call fixed before its loop starts."""
+    procs: object
+    stopping: object
+    max_length: int
+    eos_ids: list
+    pad_id: int | None
+    use_cache: bool
+    do_sample: bool
+    rng: np.random.Generator
+    stats: GenerationStats
+    model_kwargs: dict
+
+
 class GenerationMixin:
-    """Adds `generate()` to a model whose forward takes input_ids, attention_mask, position_ids,
-    past_key_values, use_cache, logits_to_keep and returns `.logits` [batch, t, vocab]."""
+    """Adds `generate()` to a model whose forward returns `.logits` [batch, t, vocab].
+
+    Two hooks let a family plug in without branches in the loop:
+
+    - `prepare_inputs_for_generation(input_ids, past_key_values, attention_mask, **kw)` ->
+      the forward's keyword arguments for one step (the default feeds the tokens the cache has
+      not seen; GPT-2 adds positions that skip the left padding);
+    - `new_cache(capacity)` -> the model's KV cache, or None when it has none (then every step
+      recomputes the whole sequence, as Reformer does).
+    """
 
     generation_stats: GenerationStats | None = None
 
-    def generate(self, input_ids=None, attention_mask=None, max_new_tokens=None, min_new_tokens=0,
-                 do_sample=False, temperature=1.0, top_k=None, top_p=1.0, repetition_penalty=1.0,
-                 presence_penalty=0.0, frequency_penalty=0.0, no_repeat_ngram_size=0, num_beams=1,
-                 length_penalty=1.0, early_stopping=False, num_return_sequences=1,
-                 eos_token_id=None, pad_token_id=None, stop_strings=None, tokenizer=None, seed=None,
-                 use_cache=True, streamer=None, max_length=None, **unknown):
+    @property
+    def generation_config(self) -> GenerationConfig:
+        """The decoding defaults: generation_config.json at load, else the config's options."""
+        if self.__dict__.get("_generation_config") is None:
+            self.__dict__["_generation_config"] = GenerationConfig.from_model_config(self.config)
+        return self.__dict__["_generation_config"]
+
+    @generation_config.setter
+    def generation_config(self, value) -> None:
+        if isinstance(value, dict):
+            value = GenerationConfig.from_dict(value)
+        if value is not None and not isinstance(value, GenerationConfig):
+            raise TypeError(f"generation_config must be a minitf.GenerationConfig (or a dict of "
+                            f"its options), not {type(value).__name__}")
+        self.__dict__["_generation_config"] = value
+
+    # -- hooks a model family may override ----------------------------------------------------
+    def new_cache(self, capacity: int = 0):
+        """The KV cache for one generation; None: this model has none (full recompute)."""
+        return None
+
+    def prepare_inputs_for_generation(self, input_ids, past_key_values=None, attention_mask=None,
+                                      **model_kwargs) -> dict:
+        """The forward's arguments for one step: the tokens the cache has not seen yet (all of
+        them without a cache), the mask over everything, and the caller's model kwargs."""
+        past = past_key_values.get_seq_length() if past_key_values is not None else 0
+        inputs = {"input_ids": input_ids[:, past:], **model_kwargs}  # [rows, new]
+        params = self._forward_parameters()
+        if attention_mask is not None and "attention_mask" in params:
+            inputs["attention_mask"] = attention_mask  # [rows, past + new]
+        if "past_key_values" in params:
+            inputs["past_key_values"] = past_key_values
+        if "use_cache" in params:
+            inputs["use_cache"] = past_key_values is not None
+        if "logits_to_keep" in params:
+            inputs["logits_to_keep"] = 1  # generation only needs the last position's logits
+        return inputs
+
+    def _forward_parameters(self) -> dict:
+        return dict(inspect.signature(type(self).__call__).parameters)
+
+    # -- generate -----------------------------------------------------------------------------
+    def generate(self, input_ids=None, attention_mask=None, generation_config=None,
+                 logits_processor=None, stopping_criteria=None, streamer=None, tokenizer=None,
+                 **kwargs):
         """Generate continuations of `input_ids` [batch, prompt_len] (int64, left-padded when
         prompts differ in length). Returns int64 [batch * num_return_sequences, total_len],
         prompt included.
 
-        `max_new_tokens` (default 20) counts new tokens; `max_length` counts the prompt too.
-        `top_k=None` takes the model's generation config (transformers' default is 50);
-        `top_k=0` turns top-k filtering off. `seed` makes sampling repeatable.
+        Options (`max_new_tokens`, `do_sample`, `top_p`, ... every name in
+        `minitf.generation.configuration.FIELDS`) come from `model.generation_config`, then
+        `generation_config=`, then keyword arguments; an argument given as None leaves the
+        option as the config has it. Without max_new_tokens or max_length, 20 new tokens.
+        `top_k=0` turns top-k filtering off. `seed` makes sampling repeatable (else
+        `minitf.set_seed` does). Other keyword arguments go to the model's forward.
+
+        `logits_processor` / `stopping_criteria`: lists of callables ``(ids, scores) -> scores``
+        and ``(ids, scores) -> bool [rows]``, run after the built-in ones.
         """
-        if unknown:
-            raise TypeError(f"generate() got unexpected keyword argument(s) {sorted(unknown)}")
-        gen_cfg = getattr(self, "generation_config", None) or {}
-        ids = _as_ids(input_ids)
+        config, model_kwargs, given = self._generation_config_for_call(generation_config, kwargs)
+        self._check_model_kwargs(model_kwargs)
+        config.validate(stacklevel=2)
+        ids = _as_ids(input_ids, config.bos_token_id)
         batch, prompt_len = ids.shape
-        eos_ids = _eos_list(eos_token_id if eos_token_id is not None
-                            else gen_cfg.get("eos_token_id", self.config.eos_token_id))
+        eos_ids = _eos_list(config.eos_token_id if config.eos_token_id is not None
+                            else self.config.eos_token_id)
+        pad_token_id = config.pad_token_id
         if pad_token_id is None:
-            pad_token_id = gen_cfg.get("pad_token_id", self.config.pad_token_id)
+            pad_token_id = self.config.pad_token_id
         if pad_token_id is None and eos_ids:
             pad_token_id = eos_ids[0]  # as transformers: pad finished sequences with EOS
-        if top_k is None:
-            top_k = gen_cfg.get("top_k", 50)
         mask = _attention_mask(ids, attention_mask, pad_token_id, eos_ids)
+        max_length = self._max_length(config, prompt_len, "max_length" in given)
+        n_ret = config.num_return_sequences
+        _check_strategy(config.do_sample, config.num_beams, n_ret, streamer, config.early_stopping)
+        min_new = config.min_new_tokens or 0
+        if not isinstance(min_new, (int, np.integer)) or min_new < 0:
+            raise ValueError(f"min_new_tokens must be >= 0 (got {config.min_new_tokens!r})")
 
-        # lengths
-        if max_new_tokens is None:
-            max_length = max_length if max_length is not None else prompt_len + 20
-        else:
-            if not isinstance(max_new_tokens, (int, np.integer)) or max_new_tokens < 0:
-                raise ValueError(f"max_new_tokens must be a non-negative int (got {max_new_tokens!r})")
-            max_length = prompt_len + int(max_new_tokens)
-        if max_length < prompt_len or (max_length == prompt_len and max_new_tokens is None):
-            raise ValueError(f"the prompt has {prompt_len} tokens but max_length is {max_length}; "
-                             f"ask for new tokens with max_new_tokens=")
-        n_pos = getattr(self.config, "n_positions", None) or getattr(self.config, "max_position_embeddings", None)
-        if n_pos and max_length > n_pos:
-            raise ValueError(f"prompt ({prompt_len}) + new tokens = {max_length} exceeds the model's "
-                             f"{n_pos} positions; ask for fewer new tokens or truncate the prompt")
-        _check_strategy(do_sample, num_beams, num_return_sequences, streamer, early_stopping)
-        if min_new_tokens < 0:
-            raise ValueError(f"min_new_tokens must be >= 0 (got {min_new_tokens!r})")
-
-        procs = build_processors(
-            prompt_length=prompt_len, eos_token_ids=eos_ids, repetition_penalty=repetition_penalty,
-            presence_penalty=presence_penalty, frequency_penalty=frequency_penalty,
-            no_repeat_ngram_size=no_repeat_ngram_size, min_new_tokens=min_new_tokens,
-            do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
-            num_beams=num_beams)
+        expand = config.num_beams if config.num_beams > 1 else n_ret
+        rows_ids, rows_mask = np.repeat(ids, expand, axis=0), np.repeat(mask, expand, axis=0)
+        procs = build_processors(config, prompt_length=prompt_len, eos_token_ids=eos_ids,
+                                 max_length=max_length, prompt_mask=rows_mask, custom=logits_processor)
         stopping = StoppingCriteriaList([MaxLengthCriteria(max_length)])
         if eos_ids:
             stopping.append(EosTokenCriteria(eos_ids))
-        if stop_strings:
-            stopping.append(StopStringCriteria(tokenizer, stop_strings))
+        if config.stop_strings:
+            stopping.append(StopStringCriteria(tokenizer, config.stop_strings))
+        stopping.extend(merge_custom(stopping, stopping_criteria, "stopping criterion", "stopping_criteria"))
 
         # kernels are compiled before the clock starts (normally already at load: then 0 here)
         self.kernel_compile_seconds = (getattr(self, "kernel_compile_seconds", 0.0)
                                        + warm_up(getattr(self, "dtype", np.float32), getattr(self, "device", "cpu")))
-        stats = GenerationStats(batch_size=batch * num_return_sequences, prompt_tokens=prompt_len,
+        stats = GenerationStats(batch_size=batch * n_ret, prompt_tokens=prompt_len,
                                 weight_bytes=self.weight_bytes(),
                                 kernel_compile_s=self.kernel_compile_seconds)
         self.generation_stats = stats
-        rng = np.random.default_rng(seed)
+        rng = sampling_rng(config.seed)
         if max_length == prompt_len:  # max_new_tokens=0: nothing to do
-            return np.repeat(ids, num_return_sequences, axis=0)
+            return np.repeat(ids, n_ret, axis=0)
 
-        expand = num_beams if num_beams > 1 else num_return_sequences
-        ids, mask = np.repeat(ids, expand, axis=0), np.repeat(mask, expand, axis=0)
-        if num_beams > 1:
-            out = self._beam_search(ids, mask, procs, stopping, batch, num_beams, max_length,
-                                    length_penalty, early_stopping, num_return_sequences,
-                                    eos_ids, pad_token_id, use_cache, do_sample, rng, stats)
+        run = _Run(procs, stopping, max_length, eos_ids, pad_token_id, config.use_cache,
+                   config.do_sample, rng, stats, model_kwargs)
+        if config.num_beams > 1:
+            out = self._beam_search(rows_ids, rows_mask, run, batch, config.num_beams,
+                                    config.length_penalty, config.early_stopping, n_ret)
         else:
-            out = self._sample(ids, mask, procs, stopping, max_length, eos_ids, pad_token_id,
-                               use_cache, do_sample, rng, streamer, stats)
+            out = self._sample(rows_ids, rows_mask, run, streamer)
         stats.new_tokens = out.shape[1] - prompt_len
         return out
 
+    def _generation_config_for_call(self, generation_config, kwargs):
+        """model.generation_config -> generation_config= -> kwargs. A given config's options
+        left at the global defaults take the model's values (transformers 4.x's merge)."""
+        own = self.generation_config
+        if generation_config is None:
+            config = copy.deepcopy(own)
+        else:
+            if not isinstance(generation_config, GenerationConfig):
+                raise TypeError(f"generation_config must be a minitf.GenerationConfig "
+                                f"(got {type(generation_config).__name__})")
+            config = copy.deepcopy(generation_config)
+            defaults = GenerationConfig()
+            for key, value in own.to_dict().items():
+                default = getattr(defaults, key, None)
+                if getattr(config, key, None) == default and value != default:
+                    setattr(config, key, copy.deepcopy(value))
+        given = {k: v for k, v in kwargs.items() if v is not None}
+        model_kwargs = config.update(**given)
+        return config, model_kwargs, set(given) - set(model_kwargs)
+
+    def _check_model_kwargs(self, model_kwargs: dict) -> None:
+        params = {**self._forward_parameters(),
+                  **inspect.signature(self.prepare_inputs_for_generation).parameters}
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for n, p in self._forward_parameters().items()):
+            return
+        unknown = sorted(k for k in model_kwargs
+                         if k not in params or k in ("self", "input_ids", "past_key_values"))
+        if unknown:
+            raise TypeError(f"generate() got unexpected keyword argument(s) {unknown}: they are "
+                            f"neither generation options (GenerationConfig fields) nor arguments "
+                            f"of {type(self).__name__}'s forward")
+
+    def _max_length(self, config, prompt_len: int, max_length_given: bool) -> int:
+        """Total length to stop at, as transformers 4.x: max_new_tokens wins; the default
+        max_length (20) means 20 new tokens, capped by the model's positions."""
+        n_pos = (getattr(self.config, "n_positions", None)
+                 or getattr(self.config, "max_position_embeddings", None))
+        max_new = config.max_new_tokens
+        if max_new is not None:
+            if not isinstance(max_new, (int, np.integer)) or isinstance(max_new, bool) or max_new < 0:
+                raise ValueError(f"max_new_tokens must be a non-negative int (got {max_new!r})")
+            if max_length_given:
+                warnings.warn(f"both max_new_tokens (={max_new}) and max_length (={config.max_length}) "
+                              f"are set; max_new_tokens takes precedence", UserWarning, stacklevel=3)
+            max_length = prompt_len + int(max_new)
+        elif not max_length_given and config.max_length == FIELDS["max_length"].default:
+            max_length = prompt_len + config.max_length  # "by default, 20 new tokens"
+            if n_pos and prompt_len < n_pos:
+                max_length = min(max_length, n_pos)
+        else:
+            max_length = config.max_length
+            if max_length is None or max_length <= prompt_len:
+                raise ValueError(f"the prompt has {prompt_len} tokens but max_length is {max_length}; "
+                                 f"ask for new tokens with max_new_tokens=")
+        if n_pos and max_length > n_pos:
+            raise ValueError(f"prompt ({prompt_len}) + new tokens = {max_length} exceeds the model's "
+                             f"{n_pos} positions; ask for fewer new tokens or truncate the prompt")
+        return max_length
+
     # -- one forward step ---------------------------------------------------------------------
-    def _step(self, seqs, mask, cache, use_cache, first: bool):
+    def _next_logits(self, seqs, mask, cache, model_kwargs):
         """Logits [rows, vocab] (float32) for the next token of every row of `seqs`."""
-        # positions count real tokens only, so left padding does not shift them
-        positions = np.cumsum(mask, axis=-1) - 1  # [rows, cur_len]
-        positions[mask == 0] = 1
-        new = seqs if (first or not use_cache) else seqs[:, -1:]
-        out = self(input_ids=new, attention_mask=mask, position_ids=positions[:, -new.shape[1]:],
-                   past_key_values=cache if use_cache else None, use_cache=use_cache, logits_to_keep=1)
+        inputs = self.prepare_inputs_for_generation(seqs, past_key_values=cache, attention_mask=mask,
+                                                    **model_kwargs)
+        out = self(**inputs)
         return to_numpy(out.logits[:, -1, :]).astype(np.float32)
 
     # -- greedy and sampling ------------------------------------------------------------------
-    def _sample(self, seqs, mask, procs, stopping, max_length, eos_ids, pad_id, use_cache,
-                do_sample, rng, streamer, stats):
+    def _sample(self, seqs, mask, run, streamer):
         rows = seqs.shape[0]
-        cache = self.new_cache(capacity=max_length) if use_cache else None
+        cache = self.new_cache(capacity=run.max_length) if run.use_cache else None
         unfinished = np.ones(rows, dtype=bool)
         if streamer is not None:
             streamer.put(seqs)
-        stats.start()
+        run.stats.start()
         first = True
         while True:
-            logits = self._step(seqs, mask, cache, use_cache, first)  # [rows, vocab]
-            scores = procs(seqs, logits)
-            if do_sample:
-                next_tokens = _sample_rows(ops.softmax(scores), rng)  # [rows]
+            logits = self._next_logits(seqs, mask, cache, run.model_kwargs)  # [rows, vocab]
+            scores = run.procs(seqs, logits)
+            if run.do_sample:
+                next_tokens = _sample_rows(ops.softmax(scores), run.rng)  # [rows]
             else:
                 next_tokens = scores.argmax(axis=-1)  # [rows]
-            if eos_ids:  # finished rows keep emitting padding
-                next_tokens = np.where(unfinished, next_tokens, pad_id)
+            if run.eos_ids:  # finished rows keep emitting padding
+                next_tokens = np.where(unfinished, next_tokens, run.pad_id)
             seqs = np.concatenate([seqs, next_tokens[:, None].astype(np.int64)], axis=1)
             mask = np.concatenate([mask, np.ones((rows, 1), mask.dtype)], axis=1)
             if streamer is not None:
                 streamer.put(next_tokens)
-            stats.first_token() if first else stats.step()
-            stats.note_cache(cache)
+            run.stats.first_token() if first else run.stats.step()
+            run.stats.note_cache(cache)
             first = False
-            unfinished &= ~stopping(seqs)
+            unfinished &= ~run.stopping(seqs, scores)
             if not unfinished.any():
                 break
         if streamer is not None:
             streamer.end()
-        stats.finish(cache)
+        run.stats.finish(cache)
         return seqs
 
     # -- beam search --------------------------------------------------------------------------
-    def _beam_search(self, seqs, mask, procs, stopping, batch, num_beams, max_length, length_penalty,
-                     early_stopping, num_return_sequences, eos_ids, pad_id, use_cache, do_sample,
-                     rng, stats):
+    def _beam_search(self, seqs, mask, run, batch, num_beams, length_penalty, early_stopping,
+                     num_return_sequences):
         """Beam search as transformers >= 4.50 does it, vectorised over the batch.
 
         Each step scores every (beam, token) continuation by its summed log-probability, keeps
@@ -176,10 +286,12 @@ class GenerationMixin:
         """
         nb, cur = num_beams, seqs.shape[1]
         prompt_len = cur
+        procs, stopping, max_length, eos_ids, pad_id = run.procs, run.stopping, run.max_length, run.eos_ids, run.pad_id
+        stats, rng = run.stats, run.rng
         k = max(2, 1 + len(eos_ids)) * nb
         top_mask = np.arange(k) < nb  # [k], only these may enter the finished pool
         fill = (pad_id if pad_id else eos_ids[0]) if eos_ids else -1  # transformers' fill value
-        cache = self.new_cache(capacity=max_length) if use_cache else None
+        cache = self.new_cache(capacity=max_length) if run.use_cache else None
         running = np.full((batch, nb, max_length), fill, dtype=np.int64)  # [b, nb, L]
         running[:, :, :cur] = seqs.reshape(batch, nb, cur)
         finished_seqs = running.copy()  # the finished pool, [b, nb, L]
@@ -195,13 +307,13 @@ class GenerationMixin:
         first = True
         while True:
             flat = running[:, :, :cur].reshape(batch * nb, cur)
-            logits = self._step(flat, mask, cache, use_cache, first)  # [b*nb, V]
+            logits = self._next_logits(flat, mask, cache, run.model_kwargs)  # [b*nb, V]
             vocab = logits.shape[-1]
             logp = procs(flat, ops.log_softmax(logits))  # processors see log-probs in beam search
             logp = (logp.reshape(batch, nb, vocab) + running_scores[:, :, None]).reshape(batch, nb * vocab)
 
             # 1. the k best (or, with do_sample, k sampled) continuations over all beams
-            if do_sample:
+            if run.do_sample:
                 top = _sample_without_replacement(logp, k, rng)  # [b, k]
             else:
                 top = _topk_indices(logp, k)  # [b, k], best first
@@ -257,9 +369,12 @@ class GenerationMixin:
         return out[:, :prompt_len + out_len]
 
 
-def _as_ids(input_ids):
+def _as_ids(input_ids, bos_token_id=None):
     if input_ids is None:
-        raise ValueError("generate() needs input_ids (the prompt), shape (batch, prompt_len)")
+        if bos_token_id is not None:  # as transformers: start from the BOS token alone
+            return np.array([[int(bos_token_id)]], dtype=np.int64)
+        raise ValueError("generate() needs input_ids (the prompt), shape (batch, prompt_len), or "
+                         "a bos_token_id to start from")
     ids = np.asarray(to_numpy(input_ids) if not isinstance(input_ids, list) else input_ids)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"input_ids must be integer token ids (got dtype {ids.dtype})")

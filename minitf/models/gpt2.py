@@ -185,6 +185,18 @@ class GPT2LMHeadModel(PreTrainedModel, GenerationMixin):
     def new_cache(self, capacity: int = 0) -> KVCache:
         return KVCache(self.config.n_layer, capacity)
 
+    def prepare_inputs_for_generation(self, input_ids, past_key_values=None, attention_mask=None,
+                                      **model_kwargs) -> dict:
+        """The default step inputs, plus positions that count real tokens only, so a
+        left-padded row sees the positions it would see alone (padding gets 1, as transformers)."""
+        inputs = super().prepare_inputs_for_generation(input_ids, past_key_values, attention_mask,
+                                                       **model_kwargs)
+        if attention_mask is not None and "position_ids" not in model_kwargs:
+            positions = np.cumsum(attention_mask, axis=-1) - 1  # [rows, past + new]
+            positions[attention_mask == 0] = 1
+            inputs["position_ids"] = positions[:, -inputs["input_ids"].shape[1]:]  # [rows, new]
+        return inputs
+
 
 def _as_cache(past_key_values, n_layer: int) -> KVCache:
     if past_key_values is None:

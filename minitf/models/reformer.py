@@ -50,6 +50,7 @@ from ..attention.lsh import bucket_count, default_num_buckets, lsh_attention, ro
 from ..attention.positions import axial_position_embeddings
 from ..backend import get_array_module
 from ..config import ReformerConfig
+from ..generation.utils import GenerationMixin
 from ..modeling import (Embedding, LayerNorm, Linear, Module, ModelOutput, PreTrainedModel,
                         check_inputs)
 from .bert import _user_stacklevel, check_ids
@@ -442,8 +443,12 @@ def _body_kwargs(input_ids, attention_mask, position_ids, inputs_embeds, num_has
                 output_hidden_states=output_hidden_states, output_attentions=output_attentions)
 
 
-class ReformerModelWithLMHead(ReformerPreTrainedModel):
-    """The causal language model (is_decoder=True): logits [b, t, vocab]."""
+class ReformerModelWithLMHead(ReformerPreTrainedModel, GenerationMixin):
+    """The causal language model (is_decoder=True): logits [b, t, vocab].
+
+    `generate()` works as for GPT-2, without a KV cache: each step recomputes the whole
+    sequence (LSH buckets and chunks depend on all of it). `num_hashes=` and `lsh_rotations=`
+    pass through generate() to every step."""
 
     def __init__(self, config: ReformerConfig):
         if not config.is_decoder:

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..generation.configuration import FIELDS
 from ..models.auto import AutoModelForCausalLM
 from .base import Pipeline
 
-_GENERATE_KEYS = {
-    "max_new_tokens", "min_new_tokens", "max_length", "do_sample", "temperature", "top_k", "top_p",
-    "repetition_penalty", "presence_penalty", "frequency_penalty", "no_repeat_ngram_size",
-    "num_beams", "length_penalty", "early_stopping", "num_return_sequences", "eos_token_id",
-    "pad_token_id", "stop_strings", "seed", "use_cache", "streamer",
-}
+# what the call passes on to generate(): every generation option, and generate()'s own arguments
+_GENERATE_KEYS = set(FIELDS) | {"streamer", "generation_config", "logits_processor",
+                                "stopping_criteria"}
 
 
 class TextGenerationPipeline(Pipeline):
@@ -60,29 +58,40 @@ class TextGenerationPipeline(Pipeline):
             defaults.pop("max_length", None)  # an explicit max_new_tokens wins, as in transformers
         return {**defaults, **kwargs}
 
+    def _left_padded(self, texts):
+        """ids and mask [n, longest], left-padded so the new tokens line up (decoder-only).
+        The caller's tokenizer is left as it was: the padding is done here, with its pad
+        token, or EOS when it has none (as transformers' pipeline pads GPT-2)."""
+        tok = self.tokenizer
+        rows = [tok(t)["input_ids"] for t in texts]
+        if len(rows) == 1:
+            ids = np.asarray(rows, dtype=np.int64)  # [1, t]
+            return ids, np.ones_like(ids)
+        pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        if pad_id is None:
+            raise ValueError("batching prompts of different lengths needs a pad or EOS token, and "
+                             "this tokenizer has neither; use batch_size=1")
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), pad_id, dtype=np.int64)  # [n, longest]
+        mask = np.zeros_like(ids)
+        for i, r in enumerate(rows):
+            ids[i, width - len(r):] = r
+            mask[i, width - len(r):] = 1
+        return ids, mask
+
     def _generate(self, prompts, prefix, return_full_text, return_tensors, clean_up, kwargs):
         tok = self.tokenizer
         texts = [prefix + p for p in prompts]
         if any(t == "" for t in texts):
             raise ValueError("text-generation got an empty prompt; give at least one character "
                              "(or a prefix=) to continue from")
-        if len(texts) > 1:  # decoder-only batches are left-padded so new tokens line up
-            if tok.pad_token is None:
-                tok.pad_token = tok.eos_token
-            side, tok.padding_side = tok.padding_side, "left"
-            try:
-                enc = tok(texts, padding=True, return_tensors="np")
-            finally:
-                tok.padding_side = side
-        else:
-            enc = tok(texts, return_tensors="np")
-        ids, mask = enc["input_ids"], enc["attention_mask"]
+        ids, mask = self._left_padded(texts)
         if "pad_token_id" not in kwargs and tok.pad_token_id is not None:
             kwargs = {**kwargs, "pad_token_id": tok.pad_token_id}
         if "stop_strings" in kwargs:
             kwargs = {**kwargs, "tokenizer": tok}
         out = self.model.generate(ids, attention_mask=mask, **kwargs)  # [n * n_ret, total]
-        n_ret = kwargs.get("num_return_sequences", 1)
+        n_ret = out.shape[0] // len(prompts)  # the call's or the model's num_return_sequences
         decode = dict(skip_special_tokens=True)
         if clean_up is not None:
             decode["clean_up_tokenization_spaces"] = clean_up
