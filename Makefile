@@ -1,6 +1,8 @@
 # minitf: every target creates what it needs first, so each works on a fresh clone.
 #   make demo     environment + offline weights + the command-line tour
-#   make test     environment + offline weights + unit, golden-fixture, kernel and notebook tests
+#   make test     environment + offline weights + unit, golden-fixture, kernel, doctest, README
+#                 and notebook tests
+#   make notebooks  rebuild, run and save the notebooks with their outputs, then test them
 #   make parity   the same comparisons live against torch + transformers
 #   make bench    GPT-2 small, BERT-base and kernel speed against PyTorch in the same run,
 #                 and how full / LSH / local attention scale with the sequence length
@@ -29,8 +31,11 @@ weights: setup
 demo: setup weights
 	$(VENV)/bin/minitf tour
 
+# --doctest-modules minitf: every docstring example runs (the top-level kernels/ package is not
+# collected: its examples need a GPU). The notebooks are named one by one so that their build
+# scripts (notebooks/make_*.py) are not collected as modules.
 test: setup weights
-	$(PY) -m pytest -m "not parity" --nbmake tests notebooks
+	$(PY) -m pytest -m "not parity" --nbmake --doctest-modules minitf tests notebooks/*.ipynb
 
 parity: setup-reference weights
 	$(PY) -m pytest -m parity tests
@@ -42,8 +47,10 @@ bench: setup-reference
 	$(PY) bench/kernels_gpu.py
 	$(PY) bench/attention_scaling.py
 
+# Rebuild every notebook from its script, run it and save it with its outputs, then test them.
 notebooks: setup weights
-	$(PY) -m pytest --nbmake notebooks
+	for script in notebooks/make_*.py; do $(PY) $$script || exit 1; done
+	$(PY) -m pytest --nbmake notebooks/*.ipynb
 
 # Regenerate the golden fixtures with transformers (order matters: pipelines use the encoders' tiny checkpoints)
 fixtures: setup-reference

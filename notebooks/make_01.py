@@ -1,6 +1,6 @@
-"""Build notebooks/01_gpt2_from_scratch.ipynb (without outputs) from the cells below.
+"""Build notebooks/01_gpt2_from_scratch.ipynb from the cells below, executed, with outputs.
 
-    .venv/bin/python notebooks/make_01.py        # rewrite the notebook
+    .venv/bin/python notebooks/make_01.py        # rewrite and run the notebook (or: make notebooks)
     .venv/bin/python -m pytest --nbmake notebooks/01_gpt2_from_scratch.ipynb
 
 Edit the cells here, not in Jupyter, so the notebook can always be regenerated.
@@ -318,6 +318,57 @@ next_id = int(out.logits[0, -1].argmax())
 print("logits", out.logits.shape, "| most likely next token after the prompt:", repr(tok.decode([next_id])))
 """)
 
+md(r"""
+### Stepping through minitf's own code with a debugger
+
+By default minitf runs on the **numba** backend: compiled kernels take over the hot ops
+(attention, layer norm, bias + GELU), so a breakpoint in `minitf/attention/full.py` would never
+stop: the fused kernel runs instead of those NumPy lines. The readable NumPy path is what a
+breakpoint should hit, so switch the kernels off first:
+
+- for a whole process: `MINITF_BACKEND=numpy python my_script.py`
+  (or start Jupyter with `MINITF_BACKEND=numpy jupyter lab`);
+- for one block of code: `with minitf.backend.use_backend("numpy"): ...`
+
+then set the breakpoint, e.g. in pdb `b minitf/attention/full.py:<line>` and `c`, or
+`breakpoint()` in a cell just before the call, or a click in your IDE's margin. The results
+are the same either way (up to float rounding). Debuggers stop at lines through
+`sys.settrace`; the cell below uses the same hook to count how often the softmax line of
+`scaled_dot_product_attention` runs under each backend: once per layer with NumPy, never
+with the kernels.
+""")
+
+code(r"""
+import inspect
+import sys
+
+from minitf.attention import full
+
+lines, first = inspect.getsourcelines(full.scaled_dot_product_attention)
+line = first + next(i for i, src in enumerate(lines) if "ops.softmax(" in src)
+print(f"breakpoint at minitf/attention/full.py:{line}:  {lines[line - first].strip()}")
+
+def times_hit(run):
+    # run(), counting the executions of `line` (what a breakpoint there would stop at)
+    hits = []
+    def local(frame, event, arg):
+        if event == "line" and frame.f_lineno == line:
+            hits.append(1)
+        return local
+    previous = sys.gettrace()
+    sys.settrace(lambda frame, event, arg: local if frame.f_code.co_filename == full.__file__ else None)
+    try:
+        run()
+    finally:
+        sys.settrace(previous)
+    return len(hits)
+
+for backend in ("numpy", "numba"):
+    with minitf.backend.use_backend(backend):
+        n = times_hit(lambda: model(input_ids=input_ids))
+    print(f"{backend:5s} backend: the line ran {n} times ({cfg.n_layer} layers)")
+""")
+
 # ----------------------------------------------------------------------------------------------
 md(r"""
 ## 5. What the heads look at
@@ -580,7 +631,8 @@ is confident, many when it is not.
 
 **Where next?** Read `minitf/models/gpt2.py` (the model in ~200 lines, with the same names and
 shape comments as above) and `minitf/generation/utils.py` (the generation loop), or set a
-breakpoint inside `minitf/attention/full.py` and run a cell of this notebook.
+breakpoint inside `minitf/attention/full.py` under the NumPy backend (section 4) and run a
+cell of this notebook.
 """)
 
 

