@@ -1,11 +1,21 @@
 """fill-mask: guess the word hidden behind the model's mask token (chapter 1).
 
-    >>> unmasker = pipeline("fill-mask")                                              # doctest: +SKIP
-    >>> unmasker("This course will teach you all about <mask> models.", top_k=2)      # doctest: +SKIP
+With the course's default model (``pipeline("fill-mask")``: distilroberta-base)::
+
+    unmasker("This course will teach you all about <mask> models.", top_k=2)
     [{'score': 0.1962, 'token': 30412, 'token_str': ' mathematical',
       'sequence': 'This course will teach you all about mathematical models.'},
      {'score': 0.0405, 'token': 38163, 'token_str': ' computational',
       'sequence': 'This course will teach you all about computational models.'}]
+
+The same call on the committed tiny random RoBERTa (its guesses mean nothing; the steps are
+the same):
+
+    >>> from minitf import pipeline
+    >>> unmasker = pipeline("fill-mask", model="weights/tiny-roberta-mlm")
+    >>> out = unmasker("This course will teach you all about <mask> models.", top_k=2)
+    >>> [(r["token_str"], round(r["score"], 3)) for r in out]
+    [('0', 0.097), (' audience', 0.082)]
 
 Step by step (as transformers 4.x):
 1. tokenize; the text must hold the model's own mask token (``[MASK]`` for BERT,

@@ -1,10 +1,21 @@
 """text-classification (alias sentiment-analysis): one label for a whole text (chapter 1).
 
-    >>> classifier = pipeline("sentiment-analysis")                                   # doctest: +SKIP
-    >>> classifier("I've been waiting for a HuggingFace course my whole life.")       # doctest: +SKIP
+With the course's default model (``pipeline("sentiment-analysis")``:
+distilbert-base-uncased-finetuned-sst-2-english)::
+
+    classifier("I've been waiting for a HuggingFace course my whole life.")
     [{'label': 'POSITIVE', 'score': 0.9598}]
-    >>> classifier(["I love this.", "I hate this."])                                  # doctest: +SKIP
+    classifier(["I love this.", "I hate this."])
     [{'label': 'POSITIVE', 'score': 0.9998}, {'label': 'NEGATIVE', 'score': 0.9994}]
+
+The same calls on the committed tiny random DistilBERT (labels and scores mean nothing):
+
+    >>> from minitf import pipeline
+    >>> classifier = pipeline("sentiment-analysis", model="weights/tiny-distilbert-seqcls")
+    >>> classifier("I've been waiting for a HuggingFace course my whole life.")  # doctest: +ELLIPSIS
+    [{'label': 'POSITIVE', 'score': 0.579...}]
+    >>> [r["label"] for r in classifier(["I love this.", "I hate this."])]
+    ['NEGATIVE', 'NEGATIVE']
 
 What happens, step by step:
 1. tokenize: ``[CLS] text [SEP]`` (or ``[CLS] text [SEP] pair [SEP]`` for a text pair);

@@ -1,10 +1,20 @@
 """token-classification (alias ner): a label for every token, then grouped into entities.
 
-    >>> ner = pipeline("ner", grouped_entities=True)                                  # doctest: +SKIP
-    >>> ner("My name is Sylvain and I work at Hugging Face in Brooklyn.")              # doctest: +SKIP
+With the course's default model (``pipeline("ner", grouped_entities=True)``:
+dbmdz/bert-large-cased-finetuned-conll03-english)::
+
+    ner("My name is Sylvain and I work at Hugging Face in Brooklyn.")
     [{'entity_group': 'PER', 'score': 0.9982, 'word': 'Sylvain', 'start': 11, 'end': 18},
      {'entity_group': 'ORG', 'score': 0.9797, 'word': 'Hugging Face', 'start': 33, 'end': 45},
      {'entity_group': 'LOC', 'score': 0.9932, 'word': 'Brooklyn', 'start': 49, 'end': 57}]
+
+The same call on the committed tiny random BERT (its entities mean nothing):
+
+    >>> from minitf import pipeline
+    >>> ner = pipeline("ner", model="weights/tiny-bert-tokcls", aggregation_strategy="simple")
+    >>> [(e["entity_group"], e["word"], e["start"], e["end"])
+    ...  for e in ner("My name is Sylvain and I work at Hugging Face in Brooklyn.")][:3]
+    [('ORG', 'my', 0, 2), ('MISC', 'name', 3, 7), ('ORG', 'is sylvain', 8, 18)]
 
 Step by step (as transformers 4.x):
 1. tokenize with offsets, truncated to what the model reads: ``Sylvain`` -> ``S ##yl ##va ##in``;
