@@ -217,7 +217,8 @@ def cmd_generate(args) -> int:
     tok = AutoTokenizer.from_pretrained(model_id)
     model = AutoModelForCausalLM.from_pretrained(model_id)
     ids = tok(args.prompt, return_tensors="np")["input_ids"]
-    streamer = TextStreamer(tok) if args.stream else None
+    # the streamed text is what the non-streamed output prints (special tokens left out)
+    streamer = TextStreamer(tok, skip_special_tokens=True) if args.stream else None
     # only the options given on the command line: the rest are the model's generation_config
     options = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
     out = model.generate(ids, tokenizer=tok, streamer=streamer, **options)

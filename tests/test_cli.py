@@ -61,9 +61,21 @@ def test_generate_beams_and_return_sequences(capsys):
     assert lines[0].startswith("[0] The cat sat") and lines[1].startswith("[1] The cat sat")
 
 
-def test_stream(capsys):
-    assert main(["generate", "The cat sat", "--model", TINY, "--max-new-tokens", "6", "--stream"]) == 0
-    assert capsys.readouterr().out.endswith("\n")
+@pytest.mark.parametrize("flags", [[], ["--do-sample", "--seed", "2", "--top-k", "0"]])
+def test_stream_prints_the_generated_text_piece_by_piece(capsys, monkeypatch, flags):
+    from minitf.generation.streamers import TextStreamer
+
+    pieces = []
+    print_piece = TextStreamer.on_text
+    monkeypatch.setattr(TextStreamer, "on_text",
+                        lambda self, text, stream_end=False: (pieces.append(text),
+                                                              print_piece(self, text, stream_end)))
+    argv = ["generate", "The cat sat", "--model", TINY, "--max-new-tokens", "12", *flags]
+    assert main(argv) == 0
+    plain = capsys.readouterr().out
+    assert main(argv + ["--stream"]) == 0
+    assert capsys.readouterr().out == plain  # the same text, prompt included, one newline
+    assert len([p for p in pieces if p]) >= 2 and "".join(pieces) + "\n" == plain  # not in one go
 
 
 def test_errors_are_reported_not_raised(capsys):

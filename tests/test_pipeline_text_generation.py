@@ -81,6 +81,18 @@ def test_loaded_model_and_tokenizer_objects():
     assert gen("Hello", max_new_tokens=2)[0]["generated_text"].startswith("Hello")
 
 
+def test_the_callers_tokenizer_is_not_changed():
+    tok = minitf.AutoTokenizer.from_pretrained(TINY)
+    model = minitf.AutoModelForCausalLM.from_pretrained(TINY)
+    assert tok.pad_token is None
+    before = (tok.pad_token, tok.pad_token_id, tok.padding_side)
+    gen = minitf.pipeline("text-generation", model=model, tokenizer=tok)
+    batched = gen([PROMPT, "Hello world", "The cat"], max_new_tokens=4, batch_size=3)
+    assert (tok.pad_token, tok.pad_token_id, tok.padding_side) == before
+    # and the batch (padded with EOS, as transformers does for GPT-2) gives each prompt's text
+    assert batched == [gen(p, max_new_tokens=4) for p in [PROMPT, "Hello world", "The cat"]]
+
+
 def test_errors_are_clear(gen):
     with pytest.raises(KeyError, match=r"unknown or unsupported task 'text-generator'"):
         minitf.pipeline("text-generator", model=str(TINY))

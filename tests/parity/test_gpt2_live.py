@@ -191,6 +191,12 @@ def _hf_proc(name, *args, **kw):
     (lambda: lp.TopPLogitsWarper(0.3, 2), lambda: _hf_proc("TopPLogitsWarper", 0.3, min_tokens_to_keep=2)),
     (lambda: lp.MinNewTokensLogitsProcessor(4, 3, [1, 5]),
      lambda: _hf_proc("MinNewTokensLengthLogitsProcessor", 4, 3, [1, 5])),
+    (lambda: lp.MinLengthLogitsProcessor(8, [1, 5]), lambda: _hf_proc("MinLengthLogitsProcessor", 8, [1, 5])),
+    (lambda: lp.ForcedEOSTokenLogitsProcessor(7, [2, 4]),
+     lambda: _hf_proc("ForcedEOSTokenLogitsProcessor", 7, [2, 4])),
+    (lambda: lp.SuppressTokensLogitsProcessor([3, 9]), lambda: _hf_proc("SuppressTokensLogitsProcessor", [3, 9])),
+    (lambda: lp.SuppressTokensAtBeginLogitsProcessor([0, 7], 6),
+     lambda: _hf_proc("SuppressTokensAtBeginLogitsProcessor", [0, 7], 6)),
 ])
 def test_logits_processors_match(ours, theirs):
     rng = np.random.default_rng(0)
