@@ -26,7 +26,7 @@ from minitf.tokenizers import (
     AutoTokenizer, BatchEncoding, ByteLevelBPETokenizer, GPT2Tokenizer, PreTrainedTokenizer,
 )
 from minitf.tokenizers import bpe as bpe_module
-from minitf.tokenizers.base import WHITESPACE, char_class
+from minitf.tokenizers.unicode import WHITESPACE, char_class
 
 ROOT = Path(__file__).parents[1]
 GPT2_DIR = ROOT / "weights/real/gpt2-tokenizer"
@@ -727,3 +727,16 @@ def test_call_matches_transformers(gpt2_dir):
                 for i in range(len(expected.encodings)):
                     assert expected.sequence_ids(i) == got.sequence_ids(i)
                     assert expected.word_ids(i) == got.word_ids(i)
+
+
+def test_tokenizer_pickles_without_its_caches(fresh):
+    """A tokenizer survives pickling (multiprocessing, notebooks' %store) with the same ids,
+    and the word cache and added-token matchers are not carried along."""
+    import pickle
+
+    text = "Hello <|endoftext|> world, hello again"
+    ids = fresh(text)["input_ids"]
+    copy = pickle.loads(pickle.dumps(fresh))
+    assert copy._cache == {} and copy.added_vocabulary._matchers == {}
+    assert copy(text)["input_ids"] == ids
+    assert copy.decode(ids) == fresh.decode(ids)

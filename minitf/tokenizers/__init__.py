@@ -3,8 +3,20 @@
 ``AutoTokenizer.from_pretrained(folder_or_hub_id)`` picks the class; ``ByteLevelBPETokenizer``
 (alias ``GPT2Tokenizer``) is GPT-2 / RoBERTa / BART's byte-level BPE, ``WordPieceTokenizer``
 (alias ``BertTokenizer``) is BERT / DistilBERT's WordPiece. ``bpe.py`` and ``wordpiece.py``
-explain the algorithms step by step; ``base.py`` holds padding, truncation (with overflow
-windows), special tokens and decoding.
+explain the algorithms step by step. What they share, one concept per file:
+
+- ``base.py``: ``PreTrainedTokenizer``, the call / decode / load / save machinery and the
+  hooks an algorithm implements (its docstring builds a whole new tokenizer);
+- ``added_tokens.py``: ``AddedToken`` and finding added / special tokens in the text;
+- ``encoding.py``: ``Encoding`` (one sequence) and ``BatchEncoding`` (what a call returns);
+- ``padding.py``: truncation (with overflow windows and stride) and padding;
+- ``post_processing.py``: special-token templates (``[CLS] A [SEP]``) and decoding clean-up;
+- ``readers.py``: tokenizer.json, tokenizer_config.json, special_tokens_map.json;
+- ``unicode.py``: characters as the Rust `tokenizers` library classifies them.
+
+    >>> from minitf.tokenizers import AutoTokenizer
+    >>> AutoTokenizer.from_pretrained("weights/real/all-MiniLM-L6-v2").tokenize("Tokenizers!")
+    ['token', '##izer', '##s', '!']
 """
 from minitf.tokenizers.auto import AutoTokenizer
 from minitf.tokenizers.base import AddedToken, BatchEncoding, PreTrainedTokenizer

@@ -1,15 +1,17 @@
 """`AutoTokenizer.from_pretrained`: pick the tokenizer class from what a folder holds.
 
-    >>> tok = AutoTokenizer.from_pretrained("weights/real/gpt2-tokenizer")   # doctest: +SKIP
-    >>> type(tok).__name__                                           # doctest: +SKIP
+    >>> tok = AutoTokenizer.from_pretrained("weights/real/gpt2-tokenizer")
+    >>> type(tok).__name__
     'ByteLevelBPETokenizer'
-    >>> type(AutoTokenizer.from_pretrained("weights/real/all-MiniLM-L6-v2")).__name__  # doctest: +SKIP
+    >>> type(AutoTokenizer.from_pretrained("weights/real/all-MiniLM-L6-v2")).__name__
     'WordPieceTokenizer'
 
 The choice, first answer wins:
 1. ``tokenizer.json``'s model type (``BPE`` -> byte-level BPE, ``WordPiece`` -> WordPiece);
 2. ``tokenizer_config.json``'s ``tokenizer_class`` (``GPT2Tokenizer``, ``RobertaTokenizer``, ...);
-3. ``config.json``'s ``model_type`` (``gpt2``, ``roberta``, ``bart``, ``bert``, ...);
+3. ``config.json``'s ``model_type`` (``gpt2``, ``roberta``, ``bart``, ``bert``, ...), through the
+   class transformers picks for it (both tables are in ``readers.py``, which the algorithms
+   read too);
 4. the files present (``vocab.json`` + ``merges.txt`` -> BPE, ``vocab.txt`` -> WordPiece).
 Each answer is an *algorithm*; ``TOKENIZER_CLASSES`` maps an algorithm to its class, so a new
 algorithm plugs in with one line there.
@@ -21,30 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from minitf.hub import resolve
-from minitf.tokenizers.base import PreTrainedTokenizer, read_json
+from minitf.tokenizers.base import PreTrainedTokenizer
 from minitf.tokenizers.bpe import ByteLevelBPETokenizer
+from minitf.tokenizers.readers import (
+    CLASS_NAME_TO_ALGORITHM, MODEL_TYPE_TO_CLASS, read_json, read_model_type,
+)
 from minitf.tokenizers.wordpiece import WordPieceTokenizer
 
 # algorithm -> class.
 TOKENIZER_CLASSES: dict[str, type[PreTrainedTokenizer]] = {
     "bpe": ByteLevelBPETokenizer,
     "wordpiece": WordPieceTokenizer,
-}
-
-# tokenizer_config.json "tokenizer_class" (without "Fast") -> algorithm.
-CLASS_NAME_TO_ALGORITHM = {
-    "GPT2Tokenizer": "bpe", "RobertaTokenizer": "bpe", "BartTokenizer": "bpe",
-    "LongformerTokenizer": "bpe", "GPTNeoXTokenizer": "bpe", "WhisperTokenizer": "bpe",
-    "CodeGenTokenizer": "bpe", "LEDTokenizer": "bpe", "MvpTokenizer": "bpe",
-    "BertTokenizer": "wordpiece", "DistilBertTokenizer": "wordpiece",
-    "ElectraTokenizer": "wordpiece", "MPNetTokenizer": "wordpiece",
-}
-
-# config.json "model_type" -> algorithm.
-MODEL_TYPE_TO_ALGORITHM = {
-    "gpt2": "bpe", "gpt_neo": "bpe", "gptj": "bpe", "roberta": "bpe", "bart": "bpe",
-    "longformer": "bpe", "whisper": "bpe", "led": "bpe", "codegen": "bpe",
-    "bert": "wordpiece", "distilbert": "wordpiece", "electra": "wordpiece", "mpnet": "wordpiece",
 }
 
 
@@ -59,10 +48,9 @@ def detect_algorithm(folder: Path) -> str | None:
         name = str(read_json(folder / "tokenizer_config.json").get("tokenizer_class") or "")
         if name.removesuffix("Fast") in CLASS_NAME_TO_ALGORITHM:
             return CLASS_NAME_TO_ALGORITHM[name.removesuffix("Fast")]
-    if (folder / "config.json").is_file():
-        model_type = str(read_json(folder / "config.json").get("model_type") or "")
-        if model_type in MODEL_TYPE_TO_ALGORITHM:
-            return MODEL_TYPE_TO_ALGORITHM[model_type]
+    model_class = MODEL_TYPE_TO_CLASS.get(read_model_type(folder), "")
+    if model_class in CLASS_NAME_TO_ALGORITHM:
+        return CLASS_NAME_TO_ALGORITHM[model_class]
     if (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file():
         return "bpe"
     if (folder / "vocab.txt").is_file():

@@ -19,12 +19,12 @@ How ``"Hello world"`` becomes ``['Hello', 'Ġworld']`` and ids ``[15496, 995]``:
    ``vocab.json``: ``Hello`` -> 15496, ``Ġworld`` -> 995.
 4. **Decode** goes backwards: ids -> token strings -> bytes -> UTF-8 text.
 
-    >>> tok = ByteLevelBPETokenizer.from_pretrained("weights/real/gpt2-tokenizer")  # doctest: +SKIP
-    >>> tok.tokenize("Hello world")  # doctest: +SKIP
+    >>> tok = ByteLevelBPETokenizer.from_pretrained("weights/real/gpt2-tokenizer")
+    >>> tok.tokenize("Hello world")
     ['Hello', 'Ġworld']
-    >>> tok.encode("Hello world")  # doctest: +SKIP
+    >>> tok.encode("Hello world")
     [15496, 995]
-    >>> tok("Hello world", return_offsets_mapping=True)["offset_mapping"]  # doctest: +SKIP
+    >>> tok("Hello world", return_offsets_mapping=True)["offset_mapping"]
     [(0, 5), (5, 11)]
 
 The ids, tokens and offsets are the same as those of the Hugging Face `tokenizers` library
@@ -35,19 +35,21 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from minitf.tokenizers.base import (
-    SPECIAL_TOKEN_NAMES, WHITESPACE, AddedToken, Encoding, PreTrainedTokenizer,
-    TemplatePostProcessor, added_tokens_with_ids, char_class,
-    read_json,
-    read_tokenizer_config,
-    single_pre_tokenizer,
+from minitf.tokenizers.added_tokens import SPECIAL_TOKENS_ATTRIBUTES, AddedToken, AddedVocabulary
+from minitf.tokenizers.base import PreTrainedTokenizer
+from minitf.tokenizers.encoding import Encoding
+from minitf.tokenizers.post_processing import TemplatePostProcessor
+from minitf.tokenizers.readers import (
+    added_tokens_with_ids, check_vocab, missing_files_error, read_added_tokens, read_json,
+    read_model_type, read_tokenizer_config, read_tokenizer_json, single_pre_tokenizer,
+    tokenizer_class_name, tokenizer_settings,
 )
+from minitf.tokenizers.unicode import WHITESPACE, CharClassTable, char_class
 
 
 # ----------------------------------------------------------------------------------------------
@@ -109,17 +111,8 @@ def from_byte_symbols(tokens: Iterable[str]) -> bytes:
 # ----------------------------------------------------------------------------------------------
 # 2. The pre-tokenizer: a scanner for the GPT-2 pattern
 # ----------------------------------------------------------------------------------------------
-class _ClassTable(dict):
-    """code point -> class letter ('L' letter, 'N' number, 'S' whitespace, 'P' other; see
-    `char_class`), filled on first use. `str.translate` reads it, so a whole text is
-    classified at C speed once its characters have been seen."""
-
-    def __missing__(self, cp: int) -> str:
-        self[cp] = char_class(chr(cp))
-        return self[cp]
-
-
-_CLASS_TABLE = _ClassTable()
+# code point -> 'L' letter, 'N' number, 'S' whitespace, 'P' other (`char_class`), for str.translate.
+_CLASS_TABLE = CharClassTable(char_class)
 _CONTRACTIONS = ("s", "t", "re", "ve", "m", "ll", "d")     # after an apostrophe
 
 
@@ -182,6 +175,11 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
     add_prefix_space: put a space in front of the text (so its first word is tokenized like
                       any other word; RoBERTa does this, GPT-2 does not)
     use_regex: split into words with the GPT-2 pattern first (True for all these models)
+
+    The hooks of ``PreTrainedTokenizer`` it fills in: ``pre_tokenize`` (the GPT-2 pattern),
+    ``tokenize_word`` (bytes, then merges), ``tokenize_piece`` (the prefix space),
+    ``post_process_offsets`` (offsets without spaces), ``convert_tokens_to_string`` (bytes back
+    to text), ``from_folder`` and the three ``save_pretrained`` hooks.
     """
 
     _CACHE_SIZE = 100_000
@@ -190,9 +188,8 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
                  add_prefix_space: bool = False, use_regex: bool = True,
                  ignore_merges: bool = False, unk_token_model: str | None = None,
                  tokenizer_class: str = "GPT2Tokenizer", **kwargs: Any):
-        self.vocab = dict(vocab)
+        super().__init__(vocab, **kwargs)
         self.merges = [tuple(m) for m in merges]
-        self.id_to_token = {i: t for t, i in self.vocab.items()}
         # (left id, right id) -> (rank, id of the merged token). A later duplicate overwrites
         # an earlier one, as in `tokenizers`.
         self.merge_ranks: dict[tuple[int, int], tuple[int, int]] = {}
@@ -203,18 +200,11 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
         self.ignore_merges = ignore_merges
         self.unk_token_model = unk_token_model
         self.tokenizer_class = tokenizer_class
-        self._cache: dict[str, tuple[list[int], list[str], list[tuple[int, int]]]] = {}
-        super().__init__(**kwargs)
+        self._cache: dict[str, list[tuple[int, str, int, int]]] = {}
 
-    # ---- hooks for the base class ----------------------------------------------------------
-    def _model_vocab(self) -> dict[str, int]:
-        return self.vocab
-
-    def _model_id_to_token(self) -> dict[int, str]:
-        return self.id_to_token
-
-    def _decode_tokens(self, tokens: list[str]) -> str:
-        # Invalid UTF-8 (e.g. half an emoji) becomes U+FFFD, like Rust's from_utf8_lossy.
+    def convert_tokens_to_string(self, tokens: Iterable[str]) -> str:
+        """Tokens -> bytes -> UTF-8 text; invalid UTF-8 (e.g. half an emoji) becomes U+FFFD,
+        like Rust's from_utf8_lossy."""
         return from_byte_symbols(tokens).decode("utf-8", errors="replace")
 
     # ---- BPE on one word -------------------------------------------------------------------
@@ -267,11 +257,16 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
                     heapq.heappush(heap, (merge[0], i, merge[1]))
         return [i for i in ids if i is not None]
 
-    def _word(self, word: str) -> tuple[list[int], list[str], list[tuple[int, int]]]:
-        """Ids, token strings and character spans (relative to the word) of one word; cached.
+    def tokenize_word(self, word: str) -> list[tuple[int, str, int, int]]:
+        """(id, token, start, end) of each token of one pre-tokenized word, with the token's
+        character span in the word; cached.
 
         A token made of some of the bytes of a character (an emoji split in two tokens) gets
         the whole character's span, as in `tokenizers`.
+
+        >>> tok = ByteLevelBPETokenizer.from_pretrained("weights/real/gpt2-tokenizer")
+        >>> tok.tokenize_word(" world"), tok.tokenize_word("é!")
+        ([(995, 'Ġworld', 0, 6)], [(2634, 'Ã©', 0, 1), (0, '!', 1, 2)])
         """
         cached = self._cache.get(word)
         if cached is not None:
@@ -293,40 +288,24 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
                 pos += len(token)
         if len(self._cache) >= self._CACHE_SIZE:
             self._cache.clear()
-        self._cache[word] = ids, tokens, spans
-        return ids, tokens, spans
+        out = [(i, t, s, e) for i, t, (s, e) in zip(ids, tokens, spans)]
+        self._cache[word] = out
+        return out
 
-    # ---- text piece -> tokens with offsets ---------------------------------------------------
-    def _tokenize_piece(self, text: str, start: int, end: int):
-        """Tokenize ``text[start:end]`` (no added tokens inside); offsets index into `text`.
+    # ---- text piece -> words -------------------------------------------------------------------
+    def pre_tokenize(self, text: str) -> list[tuple[int, int]]:
+        """The GPT-2 pattern's words (see `pre_tokenize` above), or the whole text without
+        `use_regex`."""
+        return pre_tokenize(text) if self.use_regex else [(0, len(text))]
 
-        The space that `add_prefix_space` puts in front gets the span of the character it
-        precedes, as in `tokenizers`.
-        """
-        piece = text[start:end]
-        if not piece:
-            return [], [], [], []
-        prefix = 1 if self.add_prefix_space and not piece.startswith(" ") else 0
-        norm = " " + piece if prefix else piece
-        spans = pre_tokenize(norm) if self.use_regex else [(0, len(norm))]
-        ids: list[int] = []
-        tokens: list[str] = []
-        offsets: list[tuple[int, int]] = []
-        word_index: list[int] = []
-        shift = start - prefix                   # character k of `norm` is text[shift + k]
-        for w, (ws, we) in enumerate(spans):
-            word_ids, word_tokens, word_spans = self._word(norm[ws:we])
-            ids += word_ids
-            tokens += word_tokens
-            word_index += [w] * len(word_ids)
-            base = shift + ws
-            if prefix and ws == 0:               # the added space maps onto text[start]
-                offsets += [(max(base + a, start), max(base + b - 1, start) + 1) for a, b in word_spans]
-            else:
-                offsets += [(base + a, base + b) for a, b in word_spans]
-        return ids, tokens, offsets, word_index
+    def tokenize_piece(self, text: str, origin):
+        """The base class's pre-tokenize + tokenize_word, after `add_prefix_space` puts a space
+        in front; that space gets the span of the character it precedes, as in `tokenizers`."""
+        if self.add_prefix_space and text and not text.startswith(" "):
+            text, origin = " " + text, [origin[0], *origin]
+        return super().tokenize_piece(text, origin)
 
-    def _postprocess_offsets(self, encoding: Encoding) -> None:
+    def post_process_offsets(self, encoding: Encoding) -> None:
         """`trim_offsets`: leave the spaces out of the offsets, as `tokenizers`' ByteLevel and
         RobertaProcessing post-processors do (" world" -> the span of "world").
 
@@ -387,14 +366,14 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
                              f"symbols and the {len(special_tokens)} special tokens")
 
         # Count the words, with the special tokens cut out so that they are never learned.
-        splitter = cls({s: i for i, s in enumerate(BYTE_SYMBOLS)}, [],
-                       add_prefix_space=add_prefix_space)
-        splitter._add([AddedToken(t, special=True, normalized=False) for t in special_tokens])
+        specials = AddedVocabulary()
+        specials.add([AddedToken(t, special=True, normalized=False) for t in special_tokens],
+                     model_vocab={s: i for i, s in enumerate(BYTE_SYMBOLS)})
         word_counts: Counter[str] = Counter()
         for k, text in enumerate(text_or_iterable):
             if not isinstance(text, str):
                 raise TypeError(f"train takes str texts, got {type(text).__name__} at item {k}")
-            for start, end, token_id in splitter._split_on_added_tokens(text):
+            for start, end, token_id in specials.split(text, normalized=False):
                 if token_id is None and end > start:
                     piece = text[start:end]
                     if add_prefix_space and not piece.startswith(" "):
@@ -453,36 +432,27 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
 
     # ---- loading -----------------------------------------------------------------------------
     @classmethod
-    def _from_folder(cls, folder: Path, **kwargs: Any) -> "ByteLevelBPETokenizer":
+    def from_folder(cls, folder: Path, **kwargs: Any) -> "ByteLevelBPETokenizer":
+        """tokenizer.json, else vocab.json + merges.txt, with tokenizer_config.json's settings."""
         folder = Path(folder)
         config = read_tokenizer_config(folder)
-        model_type = ""
-        if (folder / "config.json").is_file():
-            model_type = str(read_json(folder / "config.json").get("model_type", ""))
-        family = _family(str(config.get("tokenizer_class", "")), model_type)
+        model_type = read_model_type(folder)
+        tokenizer_class = tokenizer_class_name(config, model_type)
+        family = _family(tokenizer_class or model_type)
 
         if (folder / "tokenizer.json").is_file():
             args = _read_tokenizer_json(folder / "tokenizer.json")
         elif (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file():
             args = _read_vocab_and_merges(folder, config, family)
         else:
-            present = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-            raise OSError(f"no byte-level BPE tokenizer files in {folder}: looked for tokenizer.json, "
-                          f"or vocab.json + merges.txt (found: {present or 'nothing'})")
+            raise missing_files_error(folder, "byte-level BPE tokenizer",
+                                      "tokenizer.json, or vocab.json + merges.txt")
 
         # Special-token attributes: tokenizer_config.json, else the family's defaults.
-        specials = {name: config[name] for name in (*SPECIAL_TOKEN_NAMES, "additional_special_tokens")
-                    if name in config}
-        if not any(name in config for name in SPECIAL_TOKEN_NAMES):
-            specials.update({k: v for k, v in _FAMILY_SPECIALS[family].items()
-                             if AddedToken.from_any(v).content in args["vocab"]
-                             or any(t.content == AddedToken.from_any(v).content
-                                    for _, t in args["added_tokens"])})
-        settings = {k: config[k] for k in ("model_max_length", "padding_side", "truncation_side",
-                                           "clean_up_tokenization_spaces") if k in config}
-        if "tokenizer_class" in config:
-            settings["tokenizer_class"] = str(config["tokenizer_class"]).removesuffix("Fast")
-        settings.update(specials)
+        known = set(args["vocab"]) | {t.content for _, t in args["added_tokens"]}
+        settings = tokenizer_settings(config, _FAMILY_SPECIALS[family], known)
+        if tokenizer_class:
+            settings["tokenizer_class"] = tokenizer_class
         add_prefix_space = kwargs.pop("add_prefix_space", config.get("add_prefix_space"))
         settings.update(kwargs)
         tok = cls(args.pop("vocab"), args.pop("merges"), **args, **settings)
@@ -494,42 +464,27 @@ class ByteLevelBPETokenizer(PreTrainedTokenizer):
         return tok
 
     # ---- saving ------------------------------------------------------------------------------
-    def save_pretrained(self, folder: str | os.PathLike) -> list[str]:
-        """Write vocab.json, merges.txt, tokenizer.json (loadable by `tokenizers`),
-        tokenizer_config.json, special_tokens_map.json (and added_tokens.json if needed)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
+    def vocabulary_files(self) -> dict[str, str]:
+        """vocab.json and merges.txt (the files of the original GPT-2 release)."""
+        return {"vocab.json": json.dumps(self.vocab, ensure_ascii=False),
+                "merges.txt": "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in self.merges)}
 
-        def write(name: str, text: str) -> None:
-            (folder / name).write_text(text, encoding="utf-8")
-            written.append(str(folder / name))
+    def tokenizer_config(self) -> dict[str, Any]:
+        return {**super().tokenizer_config(), "add_prefix_space": self.add_prefix_space}
 
-        write("vocab.json", json.dumps(self.vocab, ensure_ascii=False))
-        write("merges.txt", "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in self.merges))
-        config = self._config_dict()
-        config["add_prefix_space"] = self.add_prefix_space
-        write("tokenizer_config.json", json.dumps(config, ensure_ascii=False, indent=2))
-        write("special_tokens_map.json", json.dumps(self.special_tokens_map, ensure_ascii=False, indent=2))
-        extra = {t.content: i for i, t in self._added.items() if i not in self.id_to_token}
-        if extra:
-            write("added_tokens.json", json.dumps(extra, ensure_ascii=False, indent=2))
+    def tokenizer_json(self) -> dict[str, Any]:
         byte_level = {"type": "ByteLevel", "add_prefix_space": self.add_prefix_space,
                       "trim_offsets": True, "use_regex": self.use_regex}
-        tokenizer_json = {
-            "version": "1.0", "truncation": None, "padding": None,
-            "added_tokens": [t.to_dict(i) for i, t in sorted(self._added.items())],
+        return {
             "normalizer": None,
             "pre_tokenizer": byte_level,
-            "post_processor": _post_processor_to_json(self.post_processor, self),
+            "post_processor": self.post_processor.to_json(self.convert_tokens_to_ids, byte_level=True),
             "decoder": {**byte_level, "add_prefix_space": True, "use_regex": True},
             "model": {"type": "BPE", "dropout": None, "unk_token": self.unk_token_model,
                       "continuing_subword_prefix": "", "end_of_word_suffix": "", "fuse_unk": False,
                       "byte_fallback": False, "ignore_merges": self.ignore_merges,
                       "vocab": self.vocab, "merges": [f"{a} {b}" for a, b in self.merges]},
         }
-        write("tokenizer.json", json.dumps(tokenizer_json, ensure_ascii=False, indent=2))
-        return written
 
 
 GPT2Tokenizer = ByteLevelBPETokenizer
@@ -559,19 +514,16 @@ _ROBERTA_LIKE = ("roberta", "bart", "longformer", "camembert", "xlm-roberta", "x
                  "led", "blenderbot", "markuplm", "layoutlmv3", "mvp")
 
 
-def _family(tokenizer_class: str, model_type: str) -> str:
-    name = (tokenizer_class or model_type).lower()
+def _family(name: str) -> str:
+    """'roberta' or 'gpt2' for a tokenizer class or model type name."""
+    name = name.lower()
     return "roberta" if any(name.startswith(f) for f in _ROBERTA_LIKE) else "gpt2"
 
 
 def _read_tokenizer_json(path: Path) -> dict[str, Any]:
     """The parts of a `tokenizers` tokenizer.json that byte-level BPE uses, checked."""
-    data = read_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
-        raise ValueError(f"{path}: not a tokenizer.json (no 'model' object)")
+    data = read_tokenizer_json(path, "BPE")
     model = data["model"]
-    if model.get("type", "BPE") != "BPE":
-        raise ValueError(f"{path}: model type {model.get('type')!r} is not BPE")
     for key, default in (("dropout", None), ("continuing_subword_prefix", ""),
                          ("end_of_word_suffix", "")):
         if model.get(key) not in (default, None, 0, 0.0):
@@ -583,59 +535,36 @@ def _read_tokenizer_json(path: Path) -> dict[str, Any]:
     if not isinstance(pre, dict) or pre.get("type") != "ByteLevel":
         raise ValueError(f"{path}: pre_tokenizer {pre and pre.get('type')!r} is not supported; "
                          f"minitf's BPE needs a ByteLevel pre_tokenizer")
-    vocab = _check_vocab(model.get("vocab"), path)
+    vocab = check_vocab(model.get("vocab"), path)
     merges = _check_merges(enumerate(model.get("merges", [])), vocab, path, "model.merges[{}]")
-    added = []
-    for k, entry in enumerate(data.get("added_tokens") or []):
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), int):
-            raise ValueError(f"{path}: added_tokens[{k}] needs an integer 'id' and a 'content', got {entry!r}")
-        added.append((entry["id"], AddedToken.from_any(entry, special=entry.get("special", False))))
-    return {"vocab": vocab, "merges": merges, "added_tokens": added,
+    return {"vocab": vocab, "merges": merges, "added_tokens": read_added_tokens(data, path),
             "add_prefix_space": bool(pre.get("add_prefix_space", False)),
             "use_regex": bool(pre.get("use_regex", True)),
             "ignore_merges": bool(model.get("ignore_merges", False)),
             "unk_token_model": model.get("unk_token"),
-            "post_processor": _post_processor_from_json(data.get("post_processor"), path)}
+            "post_processor": TemplatePostProcessor.from_json(data.get("post_processor"), path)}
 
 
 def _read_vocab_and_merges(folder: Path, config: dict[str, Any], family: str) -> dict[str, Any]:
     """vocab.json + merges.txt (+ added_tokens.json): what transformers converts to a fast tokenizer."""
-    vocab = _check_vocab(read_json(folder / "vocab.json"), folder / "vocab.json")
+    vocab = check_vocab(read_json(folder / "vocab.json"), folder / "vocab.json")
     path = folder / "merges.txt"
     with open(path, encoding="utf-8") as f:
         lines = [(n, line.rstrip("\r\n")) for n, line in enumerate(f, start=1)]
     # Skip the "#version: 0.2" header and blank lines.
     lines = [(n, line) for n, line in lines if line and not (n == 1 and line.startswith("#version"))]
     merges = _check_merges(lines, vocab, path, "line {}")
-    specials = {k: config[k] for k in SPECIAL_TOKEN_NAMES if k in config} or _FAMILY_SPECIALS[family]
+    specials = {k: config[k] for k in SPECIAL_TOKENS_ATTRIBUTES if k in config} or _FAMILY_SPECIALS[family]
     pairs = added_tokens_with_ids(folder, config, vocab, _FAMILY_SPECIALS[family])
     add_prefix_space = bool(config.get("add_prefix_space", False))
     if family == "roberta":
         cls_tok = AddedToken.from_any(specials.get("cls_token", "<s>")).content
         sep_tok = AddedToken.from_any(specials.get("sep_token", "</s>")).content
-        processor = TemplatePostProcessor(
-            single=[(cls_tok, 0), ("A", 0), (sep_tok, 0)],
-            pair=[(cls_tok, 0), ("A", 0), (sep_tok, 0), (sep_tok, 0), ("B", 0), (sep_tok, 0)],
-            trim_offsets=True, add_prefix_space=add_prefix_space, kind="RobertaProcessing")
+        processor = TemplatePostProcessor.roberta(cls_tok, sep_tok, add_prefix_space=add_prefix_space)
     else:
         processor = TemplatePostProcessor(add_prefix_space=add_prefix_space)
     return {"vocab": vocab, "merges": merges, "added_tokens": pairs,
             "add_prefix_space": add_prefix_space, "post_processor": processor}
-
-
-def _check_vocab(vocab: Any, path: Path) -> dict[str, int]:
-    if not isinstance(vocab, dict):
-        raise ValueError(f"{path}: the vocabulary must be a JSON object token -> id, got "
-                         f"{type(vocab).__name__}")
-    seen: dict[int, str] = {}
-    for token, token_id in vocab.items():
-        if not isinstance(token_id, int) or isinstance(token_id, bool) or token_id < 0:
-            raise ValueError(f"{path}: token {token!r} has id {token_id!r}; ids must be "
-                             f"non-negative integers")
-        if token_id in seen:
-            raise ValueError(f"{path}: tokens {seen[token_id]!r} and {token!r} share id {token_id}")
-        seen[token_id] = token
-    return vocab
 
 
 def _check_merges(entries: Iterable[tuple[int, Any]], vocab: dict[str, int], path: Path,
@@ -656,79 +585,3 @@ def _check_merges(entries: Iterable[tuple[int, Any]], vocab: dict[str, int], pat
                              f"is not in the vocabulary")
         merges.append((a, b))
     return merges
-
-
-def _post_processor_from_json(spec: dict | None, path: Path) -> TemplatePostProcessor:
-    """ByteLevel, RobertaProcessing, BertProcessing, TemplateProcessing, or a Sequence of them."""
-    proc = TemplatePostProcessor(kind="ByteLevel")
-    if spec is None:
-        proc.kind = "None"
-        return proc
-    steps = spec.get("processors", []) if spec.get("type") == "Sequence" else [spec]
-    for step in steps:
-        kind = step.get("type")
-        if kind == "ByteLevel":
-            proc.trim_offsets = bool(step.get("trim_offsets", True))
-            proc.add_prefix_space = bool(step.get("add_prefix_space", True))
-        elif kind in ("RobertaProcessing", "BertProcessing"):
-            cls_tok, cls_id = step["cls"]
-            sep_tok, sep_id = step["sep"]
-            proc.ids.update({cls_tok: cls_id, sep_tok: sep_id})
-            if kind == "RobertaProcessing":
-                proc.single = [(cls_tok, 0), ("A", 0), (sep_tok, 0)]
-                proc.pair = [(cls_tok, 0), ("A", 0), (sep_tok, 0), (sep_tok, 0), ("B", 0), (sep_tok, 0)]
-                proc.trim_offsets = bool(step.get("trim_offsets", True))
-                proc.add_prefix_space = bool(step.get("add_prefix_space", True))
-            else:
-                proc.single = [(cls_tok, 0), ("A", 0), (sep_tok, 0)]
-                proc.pair = [(cls_tok, 0), ("A", 0), (sep_tok, 0), ("B", 1), (sep_tok, 1)]
-            proc.kind = kind
-        elif kind == "TemplateProcessing":
-            specials = step.get("special_tokens", {})
-
-            def items(template: list[dict]) -> list[tuple[str, int]]:
-                out = []
-                for item in template:
-                    if "Sequence" in item:
-                        out.append((item["Sequence"]["id"], item["Sequence"].get("type_id", 0)))
-                        continue
-                    name, type_id = item["SpecialToken"]["id"], item["SpecialToken"].get("type_id", 0)
-                    entry = specials.get(name, {"ids": [None], "tokens": [name]})
-                    for token, token_id in zip(entry["tokens"], entry["ids"]):
-                        if token_id is not None:
-                            proc.ids[token] = token_id
-                        out.append((token, type_id))
-                return out
-
-            proc.single, proc.pair = items(step["single"]), items(step["pair"])
-            proc.kind = "TemplateProcessing"
-        else:
-            raise ValueError(f"{path}: post_processor type {kind!r} is not supported (minitf knows "
-                             f"ByteLevel, RobertaProcessing, BertProcessing, TemplateProcessing)")
-    return proc
-
-
-def _post_processor_to_json(proc: TemplatePostProcessor, tok: PreTrainedTokenizer) -> dict | None:
-    def token_id(name: str) -> int:
-        return proc.ids.get(name, tok.convert_tokens_to_ids(name))
-
-    if proc.kind == "None":
-        return None
-    if proc.kind == "RobertaProcessing":
-        cls_tok, sep_tok = proc.single[0][0], proc.single[-1][0]
-        return {"type": "RobertaProcessing", "sep": [sep_tok, token_id(sep_tok)],
-                "cls": [cls_tok, token_id(cls_tok)], "trim_offsets": proc.trim_offsets,
-                "add_prefix_space": proc.add_prefix_space}
-    byte_level = {"type": "ByteLevel", "add_prefix_space": proc.add_prefix_space,
-                  "trim_offsets": proc.trim_offsets, "use_regex": True}
-    if proc.single == [("A", 0)] and proc.pair == [("A", 0), ("B", 1)]:
-        return byte_level
-
-    def items(template: list[tuple[str, int]]) -> list[dict]:
-        return [{"Sequence": {"id": n, "type_id": t}} if n in ("A", "B")
-                else {"SpecialToken": {"id": n, "type_id": t}} for n, t in template]
-
-    names = {n for n, _ in proc.single + proc.pair if n not in ("A", "B")}
-    template = {"type": "TemplateProcessing", "single": items(proc.single), "pair": items(proc.pair),
-                "special_tokens": {n: {"id": n, "ids": [token_id(n)], "tokens": [n]} for n in sorted(names)}}
-    return {"type": "Sequence", "processors": [byte_level, template]} if proc.trim_offsets else template

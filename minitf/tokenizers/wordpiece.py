@@ -16,167 +16,45 @@ How ``"Héllo, WORLD!"`` becomes ``['hello', ',', 'world', '!']`` with bert-base
 4. **Post-process**: ``[CLS] A [SEP]`` or ``[CLS] A [SEP] B [SEP]``, with ``token_type_ids``
    0 for the first part and 1 for the second.
 
-    >>> tok = WordPieceTokenizer.from_pretrained("weights/real/all-MiniLM-L6-v2")  # doctest: +SKIP
-    >>> tok.tokenize("Héllo, WORLD! Tokenization")                         # doctest: +SKIP
+    >>> tok = WordPieceTokenizer.from_pretrained("weights/real/all-MiniLM-L6-v2")
+    >>> tok.tokenize("Héllo, WORLD! Tokenization")
     ['hello', ',', 'world', '!', 'token', '##ization']
-    >>> enc = tok("Héllo, WORLD!", return_offsets_mapping=True)             # doctest: +SKIP
-    >>> enc.input_ids                                                      # doctest: +SKIP
+    >>> enc = tok("Héllo, WORLD!", return_offsets_mapping=True)
+    >>> enc.input_ids
     [101, 7592, 1010, 2088, 999, 102]
-    >>> enc.offset_mapping     # "hello" is "Héllo", characters 0-5 of the text  # doctest: +SKIP
+    >>> enc.offset_mapping     # "hello" is "Héllo", characters 0-5 of the text
     [(0, 0), (0, 5), (5, 6), (7, 12), (12, 13), (0, 0)]
-    >>> tok.decode(enc.input_ids, skip_special_tokens=True)               # doctest: +SKIP
+    >>> tok.decode(enc.input_ids, skip_special_tokens=True)
     'hello, world!'
 
 Ids, tokens and offsets are identical to those of the Hugging Face `tokenizers` library for
 the same files, on any text (the tests check a varied corpus and random text). Doing so
 means using *its* Unicode tables where they differ from Python's ``unicodedata`` (see
-"Character classes" below). ``WordPieceTokenizer.train`` learns a vocabulary from your text.
+``unicode.py``). ``WordPieceTokenizer.train`` learns a vocabulary from your text.
 """
 from __future__ import annotations
 
-import json
-import os
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from minitf.tokenizers.base import (
-    SPECIAL_TOKEN_NAMES, WHITESPACE, AddedToken, Encoding, PreTrainedTokenizer,
-    TemplatePostProcessor, _in_ranges, added_tokens_with_ids,
-    read_json,
-    read_tokenizer_config,
-    single_pre_tokenizer,
+from minitf.tokenizers.added_tokens import SPECIAL_TOKENS_ATTRIBUTES, AddedToken
+from minitf.tokenizers.base import PreTrainedTokenizer
+from minitf.tokenizers.post_processing import TemplatePostProcessor, clean_up_tokenization
+from minitf.tokenizers.readers import (
+    added_tokens_with_ids, check_vocab, missing_files_error, read_added_tokens, read_model_type,
+    read_tokenizer_config, read_tokenizer_json, single_pre_tokenizer, tokenizer_class_name,
+    tokenizer_settings,
+)
+from minitf.tokenizers.unicode import (
+    WHITESPACE, CharClassTable, combining_class, is_cjk, is_control, is_nonspacing_mark,
+    is_punctuation, lower, nfd,
 )
 
 # ----------------------------------------------------------------------------------------------
-# 1. Character classes, as the `tokenizers` library sees them
-# ----------------------------------------------------------------------------------------------
-# `tokenizers` classifies characters with Rust crates whose Unicode tables are of different
-# ages: the punctuation, control and non-spacing-mark tests (crate `unicode_categories`) are
-# Unicode 8, NFD (crate `unicode-normalization-alignments`) is about Unicode 9-12, and
-# lower-casing (Rust's std) is Unicode 16. Python 3.11's `unicodedata` is Unicode 14. The
-# tables below are the differences, measured against `tokenizers` 0.22 on every code point
-# (tests/test_tokenizer_wordpiece.py::test_character_tables_match_reference checks them).
-
-# P* in Python 3.11 but not punctuation for the reference (added to Unicode after 8.0).
-_PUNCT_MISSING = (
-    (0x0061D, 0x0061D), (0x009FD, 0x009FD), (0x00A76, 0x00A76), (0x00C77, 0x00C77),
-    (0x00C84, 0x00C84), (0x01B7D, 0x01B7E), (0x02E43, 0x02E4F), (0x02E52, 0x02E5D),
-    (0x10EAD, 0x10EAD), (0x10F55, 0x10F59), (0x10F86, 0x10F89), (0x1144B, 0x1144F),
-    (0x1145A, 0x1145B), (0x1145D, 0x1145D), (0x11660, 0x1166C), (0x116B9, 0x116B9),
-    (0x1183B, 0x1183B), (0x11944, 0x11946), (0x119E2, 0x119E2), (0x11A3F, 0x11A46),
-    (0x11A9A, 0x11A9C), (0x11A9E, 0x11AA2), (0x11C41, 0x11C45), (0x11C70, 0x11C71),
-    (0x11EF7, 0x11EF8), (0x11FFF, 0x11FFF), (0x12FF1, 0x12FF2), (0x16E97, 0x16E9A),
-    (0x16FE2, 0x16FE2), (0x1E95E, 0x1E95F),
-)
-# Punctuation for the reference, but no longer P* in Unicode 14 (U+166D is So, U+111C9 is Mn).
-_PUNCT_EXTRA = frozenset({"\u166d", "\U000111c9"})
-# Mn in Python 3.11 but kept by the reference's accent stripping (added after Unicode 8.0).
-_MN_MISSING = (
-    (0x007FD, 0x007FD), (0x00898, 0x0089F), (0x008CA, 0x008E1), (0x009FE, 0x009FE),
-    (0x00AFA, 0x00AFF), (0x00B55, 0x00B55), (0x00C04, 0x00C04), (0x00C3C, 0x00C3C),
-    (0x00D00, 0x00D00), (0x00D3B, 0x00D3C), (0x00D81, 0x00D81), (0x00EBA, 0x00EBA),
-    (0x0180F, 0x0180F), (0x01885, 0x01886), (0x01ABF, 0x01ACE), (0x01DF6, 0x01DFB),
-    (0x0A82C, 0x0A82C), (0x0A8C5, 0x0A8C5), (0x0A8FF, 0x0A8FF), (0x0A9BD, 0x0A9BD),
-    (0x10D24, 0x10D27), (0x10EAB, 0x10EAC), (0x10F46, 0x10F50), (0x10F82, 0x10F85),
-    (0x11070, 0x11070), (0x11073, 0x11074), (0x110C2, 0x110C2), (0x111C9, 0x111C9),
-    (0x111CF, 0x111CF), (0x1123E, 0x1123E), (0x1133B, 0x1133B), (0x11438, 0x1143F),
-    (0x11442, 0x11444), (0x11446, 0x11446), (0x1145E, 0x1145E), (0x1182F, 0x11837),
-    (0x11839, 0x1183A), (0x1193B, 0x1193C), (0x1193E, 0x1193E), (0x11943, 0x11943),
-    (0x119D4, 0x119D7), (0x119DA, 0x119DB), (0x119E0, 0x119E0), (0x11A01, 0x11A0A),
-    (0x11A33, 0x11A38), (0x11A3B, 0x11A3E), (0x11A47, 0x11A47), (0x11A51, 0x11A56),
-    (0x11A59, 0x11A5B), (0x11A8A, 0x11A96), (0x11A98, 0x11A99), (0x11C30, 0x11C36),
-    (0x11C38, 0x11C3D), (0x11C3F, 0x11C3F), (0x11C92, 0x11CA7), (0x11CAA, 0x11CB0),
-    (0x11CB2, 0x11CB3), (0x11CB5, 0x11CB6), (0x11D31, 0x11D36), (0x11D3A, 0x11D3A),
-    (0x11D3C, 0x11D3D), (0x11D3F, 0x11D45), (0x11D47, 0x11D47), (0x11D90, 0x11D91),
-    (0x11D95, 0x11D95), (0x11D97, 0x11D97), (0x11EF3, 0x11EF4), (0x16F4F, 0x16F4F),
-    (0x16FE4, 0x16FE4), (0x1CF00, 0x1CF2D), (0x1CF30, 0x1CF46), (0x1E000, 0x1E006),
-    (0x1E008, 0x1E018), (0x1E01B, 0x1E021), (0x1E023, 0x1E024), (0x1E026, 0x1E02A),
-    (0x1E130, 0x1E136), (0x1E2AE, 0x1E2AE), (0x1E2EC, 0x1E2EF), (0x1E944, 0x1E94A),
-)
-_MN_EXTRA = frozenset({"\u1734"})             # Mc since Unicode 14, Mn before: stripped
-# Cf in Python 3.11, not yet a control character for the reference: kept by clean_text.
-_CF_MISSING = ((0x00890, 0x00891), (0x008E2, 0x008E2), (0x110CD, 0x110CD), (0x13430, 0x13438))
-# Combining marks the reference's NFD does not know: combining class 0 there (never reordered).
-_CCC_UNKNOWN = (
-    (0x007FD, 0x007FD), (0x00898, 0x0089F), (0x008CA, 0x008D3), (0x009FE, 0x009FE),
-    (0x00C3C, 0x00C3C), (0x00D3B, 0x00D3C), (0x00EBA, 0x00EBA), (0x01715, 0x01715),
-    (0x01ABF, 0x01ACE), (0x01DF6, 0x01DFA), (0x0A82C, 0x0A82C), (0x10D24, 0x10D27),
-    (0x10EAB, 0x10EAC), (0x10F46, 0x10F50), (0x10F82, 0x10F85), (0x11070, 0x11070),
-    (0x1133B, 0x1133B), (0x1145E, 0x1145E), (0x11839, 0x1183A), (0x1193D, 0x1193E),
-    (0x11943, 0x11943), (0x119E0, 0x119E0), (0x11A34, 0x11A34), (0x11A47, 0x11A47),
-    (0x11A99, 0x11A99), (0x11D42, 0x11D42), (0x11D44, 0x11D45), (0x11D97, 0x11D97),
-    (0x16FF0, 0x16FF1), (0x1E130, 0x1E136), (0x1E2AE, 0x1E2AE), (0x1E2EC, 0x1E2EF),
-)
-_NFD_MISSING = frozenset({"\U00011938"})       # decomposes since Unicode 13, not for the reference
-# Lower-case mappings of letters added by Unicode 15 and 16 (unassigned for Python 3.11):
-# (first, last, shift) -> chr(cp + shift).
-_LOWER_EXTRA = (
-    (0x01C89, 0x01C89, 1), (0x0A7CB, 0x0A7CB, -42343), (0x0A7CC, 0x0A7CC, 1),
-    (0x0A7CE, 0x0A7CE, 1), (0x0A7D2, 0x0A7D2, 1), (0x0A7D4, 0x0A7D4, 1), (0x0A7DA, 0x0A7DA, 1),
-    (0x0A7DC, 0x0A7DC, -42561), (0x10D50, 0x10D65, 32), (0x16EA0, 0x16EB8, 27),
-)
-# BERT's "Chinese characters": the CJK Unified Ideographs blocks. As in `tokenizers`, the
-# fifth range starts at U+2B920 (Python BERT says U+2B820), so U+2B820-U+2B91F are not in it.
-_CJK = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF),
-        (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B920, 0x2CEAF), (0x2F800, 0x2FA1F))
-
-
-def is_punctuation(ch: str) -> bool:
-    """BERT's punctuation: ASCII 33-47, 58-64, 91-96, 123-126 (so ``$ + < = > ^ ` | ~`` too,
-    though Unicode calls them symbols) and the Unicode P* categories."""
-    cp = ord(ch)
-    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
-        return True
-    if ch in _PUNCT_EXTRA:
-        return True
-    return unicodedata.category(ch)[0] == "P" and not _in_ranges(cp, _PUNCT_MISSING)
-
-
-def is_control(ch: str) -> bool:
-    """Removed by clean_text: Cc, Cf and Co characters (not tab, newline, carriage return)."""
-    if ch in "\t\n\r":
-        return False
-    category = unicodedata.category(ch)
-    if category == "Cf":
-        return not _in_ranges(ord(ch), _CF_MISSING)
-    return category in ("Cc", "Co")
-
-
-def is_nonspacing_mark(ch: str) -> bool:
-    """Dropped by strip_accents (after NFD): the Mn category."""
-    if ch in _MN_EXTRA:
-        return True
-    return unicodedata.category(ch) == "Mn" and not _in_ranges(ord(ch), _MN_MISSING)
-
-
-def is_cjk(ch: str) -> bool:
-    return _in_ranges(ord(ch), _CJK)
-
-
-def combining_class(ch: str) -> int:
-    cc = unicodedata.combining(ch)
-    return 0 if cc and _in_ranges(ord(ch), _CCC_UNKNOWN) else cc
-
-
-def nfd(ch: str) -> str:
-    """Canonical decomposition of one character."""
-    return ch if ch in _NFD_MISSING or ch.isascii() else unicodedata.normalize("NFD", ch)
-
-
-def lower(ch: str) -> str:
-    """Lower-case one character (so a final sigma is 'σ' as in Rust, not 'ς' as str.lower)."""
-    for first, last, shift in _LOWER_EXTRA:
-        if first <= ord(ch) <= last:
-            return chr(ord(ch) + shift)
-    return ch.lower()
-
-
-# ----------------------------------------------------------------------------------------------
-# 2. The normalizer, keeping track of where each character comes from
+# 1. The normalizer, keeping track of where each character comes from
 # ----------------------------------------------------------------------------------------------
 @dataclass
 class BertNormalizer:
@@ -304,19 +182,14 @@ def _canonical_order(chars: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
 
 
 # ----------------------------------------------------------------------------------------------
-# 3. The pre-tokenizer
+# 2. The pre-tokenizer
 # ----------------------------------------------------------------------------------------------
-class _ClassTable(dict):
-    """code point -> 'S' whitespace, 'P' punctuation, 'W' anything else; filled on first use
-    and read by str.translate, so a text is classified at C speed."""
-
-    def __missing__(self, cp: int) -> str:
-        ch = chr(cp)
-        self[cp] = "S" if ch in WHITESPACE else "P" if is_punctuation(ch) else "W"
-        return self[cp]
+def _bert_class(ch: str) -> str:
+    """'S' whitespace, 'P' punctuation, 'W' anything else."""
+    return "S" if ch in WHITESPACE else "P" if is_punctuation(ch) else "W"
 
 
-_CLASS_TABLE = _ClassTable()
+_CLASS_TABLE = CharClassTable(_bert_class)      # read by str.translate
 _WORD = re.compile(r"W+|P")
 
 
@@ -331,7 +204,7 @@ def pre_tokenize(text: str) -> list[tuple[int, int]]:
 
 
 # ----------------------------------------------------------------------------------------------
-# 4. The tokenizer
+# 3. The tokenizer
 # ----------------------------------------------------------------------------------------------
 # transformers' fast classes that re-build the normalizer from tokenizer_config.json
 # (do_lower_case, strip_accents, tokenize_chinese_chars; defaults True, None, True).
@@ -340,11 +213,6 @@ _BERT_LIKE_CLASSES = ("BertTokenizer", "DistilBertTokenizer", "ElectraTokenizer"
                       "SqueezeBertTokenizer")
 # ... and those whose models take no token_type_ids.
 _NO_TOKEN_TYPE_IDS = ("DistilBertTokenizer", "MPNetTokenizer")
-_MODEL_TYPE_CLASSES = {"bert": "BertTokenizer", "distilbert": "DistilBertTokenizer",
-                       "electra": "ElectraTokenizer", "mpnet": "MPNetTokenizer",
-                       "mobilebert": "MobileBertTokenizer", "squeezebert": "SqueezeBertTokenizer",
-                       "funnel": "FunnelTokenizer", "convbert": "ConvBertTokenizer",
-                       "layoutlm": "LayoutLMTokenizer", "lxmert": "LxmertTokenizer"}
 _BERT_SPECIALS = {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
                   "cls_token": "[CLS]", "mask_token": "[MASK]"}
 
@@ -359,6 +227,11 @@ class WordPieceTokenizer(PreTrainedTokenizer):
     clean_text:     drop control characters, normalise whitespace to spaces
     continuing_subword_prefix: marks a piece that continues a word (``##``)
     max_input_chars_per_word: longer words become ``[UNK]`` without trying
+
+    The hooks of ``PreTrainedTokenizer`` it fills in: ``normalize`` (``BertNormalizer``),
+    ``pre_tokenize`` (``BertPreTokenizer``), ``tokenize_word`` (``wordpiece``),
+    ``convert_tokens_to_string`` (the WordPiece decoder), ``from_folder`` and the three
+    ``save_pretrained`` hooks.
     """
 
     model_input_names = ["input_ids", "token_type_ids", "attention_mask"]
@@ -374,8 +247,7 @@ class WordPieceTokenizer(PreTrainedTokenizer):
                  clean_up_tokenization_spaces: bool = True, **kwargs: Any):
         for name, value in _BERT_SPECIALS.items():
             kwargs.setdefault(name, value)
-        self.vocab = dict(vocab)
-        self.id_to_token = {i: t for t, i in self.vocab.items()}
+        vocab = dict(vocab)
         self.normalizer = BertNormalizer(clean_text, tokenize_chinese_chars, strip_accents, do_lower_case)
         self.continuing_subword_prefix = continuing_subword_prefix
         self.max_input_chars_per_word = int(max_input_chars_per_word)
@@ -386,33 +258,33 @@ class WordPieceTokenizer(PreTrainedTokenizer):
         unk = wordpiece_unk_token      # the model's unknown token; by default the unk_token
         if unk is None and kwargs["unk_token"] is not None:
             unk = AddedToken.from_any(kwargs["unk_token"]).content
-        if unk is None or unk not in self.vocab:
+        if unk is None or unk not in vocab:
             raise ValueError(f"the vocabulary has no unknown token {unk!r}: WordPiece needs one for "
                              f"the words it cannot split (add it to vocab.txt, or pass unk_token=... "
                              f"naming a token of the vocabulary)")
         self.wordpiece_unk_token = unk
-        self._unk_id = self.vocab[unk]
-        self._max_token_chars = max((len(t) for t in self.vocab), default=1)
+        self._unk_id = vocab[unk]
+        self._max_token_chars = max((len(t) for t in vocab), default=1)
         self._cache: dict[str, list[tuple[int, str, int, int]]] = {}
         if added_tokens is None:             # the special tokens, with their vocabulary ids
             added_tokens = []
-            next_id = max(self.vocab.values(), default=-1) + 1
-            for name in SPECIAL_TOKEN_NAMES:
+            next_id = max(vocab.values(), default=-1) + 1
+            for name in SPECIAL_TOKENS_ATTRIBUTES:
                 value = kwargs.get(name)
                 if value is None:
                     continue
                 token = AddedToken.from_any(value)
                 token.special, token.normalized = True, False
-                if token.content not in self.vocab:
+                if token.content not in vocab:
                     added_tokens.append((next_id, token))
                     next_id += 1
                 elif all(t.content != token.content for _, t in added_tokens):
-                    added_tokens.append((self.vocab[token.content], token))
+                    added_tokens.append((vocab[token.content], token))
         if post_processor is None:
             cls_tok = AddedToken.from_any(kwargs["cls_token"]).content if kwargs["cls_token"] else None
             sep_tok = AddedToken.from_any(kwargs["sep_token"]).content if kwargs["sep_token"] else None
-            post_processor = bert_template(cls_tok, sep_tok)
-        super().__init__(added_tokens=added_tokens, post_processor=post_processor,
+            post_processor = TemplatePostProcessor.bert(cls_tok, sep_tok)
+        super().__init__(vocab, added_tokens=added_tokens, post_processor=post_processor,
                          clean_up_tokenization_spaces=clean_up_tokenization_spaces, **kwargs)
 
     # ---- settings ---------------------------------------------------------------------------
@@ -421,38 +293,34 @@ class WordPieceTokenizer(PreTrainedTokenizer):
         return self.normalizer.lowercase
 
     # ---- hooks for the base class ----------------------------------------------------------
-    def _model_vocab(self) -> dict[str, int]:
-        return self.vocab
+    def normalize(self, text: str, start: int, end: int) -> tuple[str, list[int]]:
+        """``BertNormalizer`` on ``text[start:end]``, with the source index of each character."""
+        return self.normalizer.normalize(text, start, end)
 
-    def _model_id_to_token(self) -> dict[int, str]:
-        return self.id_to_token
+    def pre_tokenize(self, text: str) -> list[tuple[int, int]]:
+        """``BertPreTokenizer``: words split on whitespace and punctuation (`pre_tokenize` above)."""
+        return pre_tokenize(text)
 
-    def _decode_tokens(self, tokens: list[str]) -> str:
+    def tokenize_word(self, word: str) -> list[tuple[int, str, int, int]]:
+        return self.wordpiece(word)
+
+    def convert_tokens_to_string(self, tokens: Iterable[str]) -> str:
         """The WordPiece decoder: ``##`` pieces glue to the previous token, the others get a
         space in front; with `decoder_cleanup` each piece is cleaned like transformers'
-        ``clean_up_tokenization`` (``" ."`` -> ``"."``, ``" n't"`` -> ``"n't"``, ...)."""
+        ``clean_up_tokenization`` (``" ."`` -> ``"."``, ``" n't"`` -> ``"n't"``, ...) plus
+        ``" do not"`` -> ``" don't"``.
+
+        >>> tok = WordPieceTokenizer({"[UNK]": 0})
+        >>> tok.convert_tokens_to_string(["token", "##ization", "is", "n't", "hard", "."])
+        "tokenization isn't hard."
+        """
         prefix = self.continuing_subword_prefix
         out = []
         for i, token in enumerate(tokens):
             if i:
                 token = token[len(prefix):] if prefix and token.startswith(prefix) else " " + token
-            out.append(_cleanup(token) if self.decoder_cleanup else token)
+            out.append(clean_up_tokenization(token, contract_do_not=True) if self.decoder_cleanup else token)
         return "".join(out)
-
-    def _build_matcher(self, normalized: bool):
-        """Added tokens with ``normalized=True`` are looked for in the normalized text, so their
-        own text is normalized first (``"Hello"`` matches ``"HELLO"`` when lower-casing)."""
-        if not normalized:
-            return super()._build_matcher(False)
-        ids: dict[str, int] = {}
-        for token_id, token in self._added.items():
-            if token.normalized:
-                content = self.normalizer.normalize_str(token.content)
-                if content:
-                    ids.setdefault(content, token_id)
-        if not ids:
-            return None
-        return ids, re.compile("|".join(re.escape(c) for c in sorted(ids, key=len, reverse=True)))
 
     # ---- one word --------------------------------------------------------------------------
     def wordpiece(self, word: str) -> list[tuple[int, str, int, int]]:
@@ -492,65 +360,6 @@ class WordPieceTokenizer(PreTrainedTokenizer):
             self._cache.clear()
         self._cache[word] = out
         return out
-
-    # ---- text -> tokens with offsets ---------------------------------------------------------
-    def _tokenize_normalized(self, norm: str, start: int, end: int, origin: list[int]):
-        """Pre-tokenize ``norm[start:end]`` and run WordPiece on each word; offsets go back to
-        the original text through `origin`."""
-        ids: list[int] = []
-        tokens: list[str] = []
-        offsets: list[tuple[int, int]] = []
-        word_index: list[int] = []
-        for w, (ws, we) in enumerate(pre_tokenize(norm[start:end])):
-            base = start + ws
-            for token_id, token, s, e in self.wordpiece(norm[base:start + we]):
-                ids.append(token_id)
-                tokens.append(token)
-                offsets.append((origin[base + s], origin[base + e - 1] + 1))
-                word_index.append(w)
-        return ids, tokens, offsets, word_index
-
-    def _tokenize_piece(self, text: str, start: int, end: int):
-        norm, origin = self.normalizer.normalize(text, start, end)
-        return self._tokenize_normalized(norm, 0, len(norm), origin)
-
-    def _encode_sequence(self, text: str, type_id: int = 0) -> Encoding:
-        """Like the base class, with the normalizer in the middle: added tokens with
-        ``normalized=False`` (BERT's special tokens) are cut out of the raw text, the rest is
-        normalized, then tokens with ``normalized=True`` are cut out of the normalized text."""
-        if self._matchers is None:
-            self._matchers = [self._build_matcher(False), self._build_matcher(True)]
-        raw_matcher, norm_matcher = self._matchers
-        enc = Encoding()
-        word = 0
-
-        def add(ids, tokens, offsets, word_index):
-            nonlocal word
-            enc.ids.extend(ids)
-            enc.tokens.extend(tokens)
-            enc.offsets.extend(offsets)
-            enc.word_ids.extend(word + w for w in word_index)
-            word += (word_index[-1] + 1) if word_index else 0
-
-        pieces = self._find_added(text, 0, len(text), raw_matcher) if raw_matcher \
-            else [(0, len(text), None)]
-        for start, end, token_id in pieces:
-            if token_id is not None:
-                add([token_id], [text[start:end]], [(start, end)], [0])
-                continue
-            norm, origin = self.normalizer.normalize(text, start, end)
-            sub = self._find_added(norm, 0, len(norm), norm_matcher) if norm_matcher and norm \
-                else [(0, len(norm), None)]
-            for s, e, sub_id in sub:
-                if sub_id is not None:
-                    add([sub_id], [norm[s:e]], [(origin[s], origin[e - 1] + 1)], [0])
-                else:
-                    add(*self._tokenize_normalized(norm, s, e, origin))
-        n = len(enc.ids)
-        enc.type_ids = [type_id] * n
-        enc.special_tokens_mask = [0] * n
-        enc.attention_mask = [1] * n
-        return enc
 
     # ---- training ----------------------------------------------------------------------------
     @classmethod
@@ -600,16 +409,15 @@ class WordPieceTokenizer(PreTrainedTokenizer):
         defaults.update(kwargs)
         prefix = continuing_subword_prefix
         normalizer = BertNormalizer(True, True, strip_accents, do_lower_case)
-        splitter = cls({t: i for i, t in enumerate(special_tokens)}, do_lower_case=do_lower_case,
-                       strip_accents=strip_accents, **defaults)
+        # The special tokens such a tokenizer has, cut out of the text so they are never learned.
+        specials = cls({t: i for i, t in enumerate(special_tokens)}, do_lower_case=do_lower_case,
+                       strip_accents=strip_accents, **defaults).added_vocabulary
 
         word_counts: Counter[str] = Counter()
         for k, text in enumerate(text_or_iterable):
             if not isinstance(text, str):
                 raise TypeError(f"train takes str texts, got {type(text).__name__} at item {k}")
-            matcher = splitter._build_matcher(False)
-            pieces = splitter._find_added(text, 0, len(text), matcher) if matcher else [(0, len(text), None)]
-            for start, end, token_id in pieces:
+            for start, end, token_id in specials.split(text, normalized=False):
                 if token_id is None:
                     norm = normalizer.normalize(text, start, end)[0]
                     word_counts.update(norm[s:e] for s, e in pre_tokenize(norm))
@@ -668,13 +476,11 @@ class WordPieceTokenizer(PreTrainedTokenizer):
 
     # ---- loading -----------------------------------------------------------------------------
     @classmethod
-    def _from_folder(cls, folder: Path, **kwargs: Any) -> "WordPieceTokenizer":
+    def from_folder(cls, folder: Path, **kwargs: Any) -> "WordPieceTokenizer":
+        """tokenizer.json, else vocab.txt, with tokenizer_config.json's settings."""
         folder = Path(folder)
         config = read_tokenizer_config(folder)
-        tokenizer_class = str(config.get("tokenizer_class") or "").removesuffix("Fast")
-        if not tokenizer_class and (folder / "config.json").is_file():
-            model_type = str(read_json(folder / "config.json").get("model_type", ""))
-            tokenizer_class = _MODEL_TYPE_CLASSES.get(model_type, "")
+        tokenizer_class = tokenizer_class_name(config, read_model_type(folder))
 
         if (folder / "tokenizer.json").is_file():
             args = _read_tokenizer_json(folder / "tokenizer.json")
@@ -695,21 +501,11 @@ class WordPieceTokenizer(PreTrainedTokenizer):
                 args["added_tokens"] = added
             clean_up_default = True             # BertTokenizer's default (converted from it)
         else:
-            present = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-            raise OSError(f"no WordPiece tokenizer files in {folder}: looked for vocab.txt or "
-                          f"tokenizer.json (found: {present or 'nothing'})")
+            raise missing_files_error(folder, "WordPiece tokenizer", "vocab.txt or tokenizer.json")
 
-        settings: dict[str, Any] = {name: config[name] for name in (*SPECIAL_TOKEN_NAMES, "additional_special_tokens")
-                                    if name in config}
-        if not any(name in config for name in SPECIAL_TOKEN_NAMES):
-            known = set(args["vocab"]) | {t.content for _, t in args.get("added_tokens", [])}
-            settings.update({k: (v if v in known else None) for k, v in _BERT_SPECIALS.items()})
-        for key in ("model_max_length", "padding_side", "truncation_side"):
-            if key in config:
-                settings[key] = config[key]
-        if settings.get("model_max_length") is not None and settings["model_max_length"] >= int(1e29):
-            settings["model_max_length"] = None
-        settings["clean_up_tokenization_spaces"] = config.get("clean_up_tokenization_spaces", clean_up_default)
+        known = set(args["vocab"]) | {t.content for _, t in args.get("added_tokens", [])}
+        settings = tokenizer_settings(config, _BERT_SPECIALS, known)
+        settings.setdefault("clean_up_tokenization_spaces", clean_up_default)
         settings["tokenizer_class"] = tokenizer_class or "BertTokenizer"
         for name in ("do_lower_case", "strip_accents", "tokenize_chinese_chars"):
             if name in kwargs:
@@ -721,35 +517,25 @@ class WordPieceTokenizer(PreTrainedTokenizer):
         return cls(args.pop("vocab"), **args, **settings)
 
     # ---- saving ------------------------------------------------------------------------------
-    def save_pretrained(self, folder: str | os.PathLike) -> list[str]:
-        """Write vocab.txt, tokenizer_config.json, special_tokens_map.json and tokenizer.json
-        (loadable by `tokenizers` and by transformers)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-
-        def write(name: str, text: str) -> None:
-            (folder / name).write_text(text, encoding="utf-8")
-            written.append(str(folder / name))
-
+    def vocabulary_files(self) -> dict[str, str]:
+        """vocab.txt: token k on line k, so the ids must be 0..n-1."""
         ids = sorted(self.id_to_token)
         if ids != list(range(len(ids))):
             missing = next(i for i in range(len(ids) + 1) if i not in self.id_to_token)
             raise ValueError(f"cannot write vocab.txt: the vocabulary ids are not 0..{len(ids) - 1} "
                              f"(id {missing} is missing); vocab.txt gives token k the id k")
-        write("vocab.txt", "".join(self.id_to_token[i] + "\n" for i in ids))
-        config = self._config_dict()
-        config.update({"do_lower_case": self.normalizer.lowercase,
-                       "strip_accents": self.normalizer.strip_accents,
-                       "tokenize_chinese_chars": self.normalizer.handle_chinese_chars})
-        write("tokenizer_config.json", json.dumps(config, ensure_ascii=False, indent=2))
-        write("special_tokens_map.json", json.dumps(self.special_tokens_map, ensure_ascii=False, indent=2))
-        tokenizer_json = {
-            "version": "1.0", "truncation": None, "padding": None,
-            "added_tokens": [t.to_dict(i) for i, t in sorted(self._added.items())],
+        return {"vocab.txt": "".join(self.id_to_token[i] + "\n" for i in ids)}
+
+    def tokenizer_config(self) -> dict[str, Any]:
+        return {**super().tokenizer_config(), "do_lower_case": self.normalizer.lowercase,
+                "strip_accents": self.normalizer.strip_accents,
+                "tokenize_chinese_chars": self.normalizer.handle_chinese_chars}
+
+    def tokenizer_json(self) -> dict[str, Any]:
+        return {
             "normalizer": self.normalizer.to_json(),
             "pre_tokenizer": {"type": "BertPreTokenizer"},
-            "post_processor": _template_to_json(self.post_processor, self),
+            "post_processor": self.post_processor.to_json(self.convert_tokens_to_ids, byte_level=False),
             "decoder": {"type": "WordPiece", "prefix": self.continuing_subword_prefix,
                         "cleanup": self.decoder_cleanup},
             "model": {"type": "WordPiece", "unk_token": self.wordpiece_unk_token,
@@ -757,34 +543,13 @@ class WordPieceTokenizer(PreTrainedTokenizer):
                       "max_input_chars_per_word": self.max_input_chars_per_word,
                       "vocab": self.vocab},
         }
-        write("tokenizer.json", json.dumps(tokenizer_json, ensure_ascii=False, indent=2))
-        return written
 
 
 BertTokenizer = WordPieceTokenizer
 
 
-def bert_template(cls_token: str | None, sep_token: str | None) -> TemplatePostProcessor:
-    """``[CLS] A [SEP]`` and ``[CLS] A [SEP] B [SEP]`` (type ids 0 ... 0 1 ... 1)."""
-    if cls_token is None or sep_token is None:
-        return TemplatePostProcessor(kind="TemplateProcessing")
-    return TemplatePostProcessor(
-        single=[(cls_token, 0), ("A", 0), (sep_token, 0)],
-        pair=[(cls_token, 0), ("A", 0), (sep_token, 0), ("B", 1), (sep_token, 1)],
-        kind="TemplateProcessing")
-
-
-def _cleanup(text: str) -> str:
-    """The WordPiece decoder's clean-up of one piece (`tokenizers`' list, " do not" included)."""
-    for old, new in ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"),
-                     (" n't", "n't"), (" 'm", "'m"), (" do not", " don't"), (" 's", "'s"),
-                     (" 've", "'ve"), (" 're", "'re")):
-        text = text.replace(old, new)
-    return text
-
-
 # ----------------------------------------------------------------------------------------------
-# 5. Reading the files
+# 4. Reading the files
 # ----------------------------------------------------------------------------------------------
 def read_vocab_txt(path: Path) -> dict[str, int]:
     """vocab.txt: one token per line, the id is the line number from 0. A token listed twice
@@ -805,14 +570,8 @@ def read_vocab_txt(path: Path) -> dict[str, int]:
 
 def _read_tokenizer_json(path: Path) -> dict[str, Any]:
     """The parts of a `tokenizers` tokenizer.json that WordPiece uses, checked."""
-    from minitf.tokenizers.bpe import _check_vocab, _post_processor_from_json
-
-    data = read_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
-        raise ValueError(f"{path}: not a tokenizer.json (no 'model' object)")
+    data = read_tokenizer_json(path, "WordPiece")
     model = data["model"]
-    if model.get("type") != "WordPiece":
-        raise ValueError(f"{path}: model type {model.get('type')!r} is not WordPiece")
     normalizer = data.get("normalizer")
     if normalizer is None:
         norm = {"clean_text": False, "tokenize_chinese_chars": False, "strip_accents": False,
@@ -833,39 +592,11 @@ def _read_tokenizer_json(path: Path) -> dict[str, Any]:
     if decoder and decoder.get("type") != "WordPiece":
         raise ValueError(f"{path}: decoder {decoder.get('type')!r} is not supported; minitf's "
                          f"WordPiece needs a WordPiece decoder")
-    vocab = _check_vocab(model.get("vocab"), path)
-    added = []
-    for k, entry in enumerate(data.get("added_tokens") or []):
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), int):
-            raise ValueError(f"{path}: added_tokens[{k}] needs an integer 'id' and a 'content', got {entry!r}")
-        added.append((entry["id"], AddedToken.from_any(entry, special=entry.get("special", False))))
-    post = data.get("post_processor")
-    processor = _post_processor_from_json(post, path) if post is not None \
-        else TemplatePostProcessor(kind="None")
-    if post is not None and post.get("type") == "TemplateProcessing":
-        processor.kind = "TemplateProcessing"
-    return {"vocab": vocab, **norm, "added_tokens": added, "post_processor": processor,
+    vocab = check_vocab(model.get("vocab"), path)
+    processor = TemplatePostProcessor.from_json(data.get("post_processor"), path)
+    return {"vocab": vocab, **norm, "added_tokens": read_added_tokens(data, path), "post_processor": processor,
             "unk_token": model.get("unk_token", "[UNK]"),
             "wordpiece_unk_token": model.get("unk_token", "[UNK]"),
             "continuing_subword_prefix": model.get("continuing_subword_prefix", "##"),
             "max_input_chars_per_word": model.get("max_input_chars_per_word", 100),
             "decoder_cleanup": bool(decoder.get("cleanup", True)) if decoder else False}
-
-
-def _template_to_json(proc: TemplatePostProcessor, tok: PreTrainedTokenizer) -> dict | None:
-    """A post-processor as tokenizer.json writes it."""
-    from minitf.tokenizers.bpe import _post_processor_to_json
-
-    if proc.kind in ("None", "RobertaProcessing"):
-        return _post_processor_to_json(proc, tok)
-
-    def token_id(name: str) -> int:
-        return proc.ids.get(name, tok.convert_tokens_to_ids(name))
-
-    def items(template: list[tuple[str, int]]) -> list[dict]:
-        return [{"Sequence": {"id": n, "type_id": t}} if n in ("A", "B")
-                else {"SpecialToken": {"id": n, "type_id": t}} for n, t in template]
-
-    names = sorted({n for n, _ in proc.single + proc.pair if n not in ("A", "B")})
-    return {"type": "TemplateProcessing", "single": items(proc.single), "pair": items(proc.pair),
-            "special_tokens": {n: {"id": n, "ids": [token_id(n)], "tokens": [n]} for n in names}}
