@@ -747,7 +747,8 @@ def teaching_matmul_tiled(a, b):
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
         raise ValueError(f"teaching_matmul_tiled needs [n, k] @ [k, m]; got {a.shape} @ {b.shape}")
     if a.dtype != b.dtype or a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"teaching_matmul_tiled needs two float32 or two float64 arrays; got {a.dtype}, {b.dtype}")
+        raise TypeError(f"teaching_matmul_tiled needs two float32 or two float64 arrays; "
+                        f"got {a.dtype}, {b.dtype}")
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     c = np.empty((a.shape[0], b.shape[1]), a.dtype)
     _teaching_matmul_tiled(a, b, c)

@@ -11,7 +11,9 @@ that it is there and has the right shape.
 """
 from __future__ import annotations
 
+import fnmatch
 import os
+import warnings
 from collections import OrderedDict
 from typing import Iterator
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from . import ops
 from .backend import to_device, to_numpy, warm_up
+from .user_warnings import user_stacklevel
 from .weights import CheckpointError, checkpoint_files, load_checkpoint, save_safetensors
 
 
@@ -27,7 +30,43 @@ class Module:
 
     Arrays created in ``__init__`` are placeholders with the right shape and dtype (zeros, which
     cost no memory until written); `load_weights` or `init_weights` fills them.
+
+    A subclass writes its computation in ``forward``; calling the module runs it, then the
+    forward hooks (as torch's): ``hook(module, args, output)``, whose return value, when not
+    None, replaces the output. `minitf.debug.trace` records every layer's output with them.
+
+        >>> ln = LayerNorm(2)
+        >>> seen = []
+        >>> handle = ln.register_forward_hook(lambda module, args, out: seen.append(out.shape))
+        >>> _ = ln(np.ones((3, 2), np.float32))
+        >>> handle.remove()
+        >>> _ = ln(np.ones((1, 2), np.float32))
+        >>> seen
+        [(3, 2)]
     """
+
+    def __call__(self, *args, **kwargs):
+        forward = getattr(self, "forward", None)
+        if forward is None:
+            raise TypeError(f"{type(self).__name__} is a container without a forward(); "
+                            f"call its sub-modules")
+        output = forward(*args, **kwargs)
+        for hook in list(vars(self).get("_forward_hooks", {}).values()):
+            replaced = hook(self, args, output)
+            if replaced is not None:
+                output = replaced
+        return output
+
+    def register_forward_hook(self, hook) -> "HookHandle":
+        """Call ``hook(module, args, output)`` after every forward of this module; returns a
+        handle whose ``remove()`` takes the hook off again."""
+        hooks = vars(self).setdefault("_forward_hooks", {})
+        handle = HookHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def has_forward_hooks(self) -> bool:
+        return bool(vars(self).get("_forward_hooks"))
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
         for name, value in vars(self).items():
@@ -69,30 +108,62 @@ class Module:
         return sum(int(p.size) for _, p in self.named_parameters())
 
 
+class HookHandle:
+    """What `register_forward_hook` returns: ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict):
+        self.hooks = hooks
+        self.id = HookHandle._next_id
+        HookHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+
 def _is_array(x) -> bool:
     return isinstance(x, np.ndarray) or type(x).__module__.startswith("cupy")
 
 
-class Linear(Module):
+class _FusedActivation(Module):
+    """A layer called as ``layer(x, activation="gelu")`` fuses bias and activation in one kernel.
+
+    Its own output - what the transformers module of that name returns, and what a forward hook
+    must see - is the one before the activation; so when hooks are registered the activation is
+    applied after them, unfused.
+    """
+
+    def __call__(self, x, activation: str | None = None):
+        if activation is not None and self.has_forward_hooks():
+            return ops.activation(activation)(super().__call__(x))
+        return super().__call__(x, activation)
+
+
+class Linear(_FusedActivation):
     """torch.nn.Linear layout: weight [out, in]; y = x @ weight.T + bias."""
 
     def __init__(self, n_in: int, n_out: int, bias: bool = True, dtype=np.float32):
         self.weight = np.zeros((n_out, n_in), dtype)
         self.bias = np.zeros((n_out,), dtype) if bias else None
 
-    def __call__(self, x, activation: str | None = None):
+    def forward(self, x, activation: str | None = None):
         """activation: a config name applied after the bias, fused with it where a kernel can"""
         return ops.linear_t(x, self.weight, self.bias, activation)  # [..., in] -> [..., out]
 
 
-class Conv1D(Module):
-    """GPT-2's "Conv1D" is a linear layer stored transposed: weight [in, out]; y = x @ weight + bias."""
+class TransposedLinear(_FusedActivation):
+    """A linear layer stored transposed: weight [in, out]; y = x @ weight + bias.
+
+    GPT-2 (and transformers' `Conv1D` class) keeps its projections this way; it is a matrix
+    product, not a convolution (that is `ops.conv1d`). The checkpoint names are the same.
+    """
 
     def __init__(self, n_in: int, n_out: int, dtype=np.float32):
         self.weight = np.zeros((n_in, n_out), dtype)
         self.bias = np.zeros((n_out,), dtype)
 
-    def __call__(self, x, activation: str | None = None):
+    def forward(self, x, activation: str | None = None):
         return ops.linear(x, self.weight, self.bias, activation)  # [..., in] -> [..., out]
 
 
@@ -102,7 +173,7 @@ class LayerNorm(Module):
         self.bias = np.zeros((d,), dtype)
         self.eps = eps
 
-    def __call__(self, x, residual=None):
+    def forward(self, x, residual=None):
         """LayerNorm(x), or LayerNorm(x + residual) in one pass"""
         return ops.layer_norm(x, self.weight, self.bias, self.eps, residual)  # [..., d] -> [..., d]
 
@@ -111,7 +182,7 @@ class Embedding(Module):
     def __init__(self, n: int, d: int, dtype=np.float32):
         self.weight = np.zeros((n, d), dtype)
 
-    def __call__(self, ids):
+    def forward(self, ids):
         return ops.embedding(ids, self.weight)  # [...] -> [..., d]
 
 
@@ -144,13 +215,18 @@ class PreTrainedModel(Module):
     modules in ``__init__(config)`` with checkpoint attribute names.
 
     `ignore_keys` are checkpoint entries that are buffers, not weights (GPT-2's saved causal
-    mask `attn.bias`); `tied_keys` maps a parameter to the one it shares storage with.
+    mask `attn.bias`). `tied_keys` maps a parameter to the one it shares storage with when the
+    config ties word embeddings (`tie_word_embeddings`, the output projection <- the input
+    embedding); `aliased_keys` are parameters that always share one array whatever the config
+    says (the decoder bias of an MLM head *is* `cls.predictions.bias`): a checkpoint may hold
+    either name, and only the source is saved.
     """
 
     config_class = None
     base_model_prefix = ""
     ignore_keys: tuple[str, ...] = ()
     tied_keys: dict[str, str] = {}
+    aliased_keys: dict[str, str] = {}
 
     device = "cpu"
     dtype = np.float32
@@ -198,12 +274,22 @@ class PreTrainedModel(Module):
         if getattr(self.config, "tie_word_embeddings", True):
             for name, source in self.tied_keys.items():
                 self.set_parameter(name, self.get_parameter(source))
+        for alias, source in self.aliased_keys.items():
+            self.set_parameter(alias, self.get_parameter(source))
+
+    def _fill_aliases(self, tensors: dict) -> dict:
+        """A checkpoint that stores only one name of an aliased pair fills both."""
+        tensors = dict(tensors)
+        for alias, source in self.aliased_keys.items():
+            if alias not in tensors and source in tensors:
+                tensors[alias] = tensors[source]
+        return tensors
 
     def load_weights(self, tensors: dict, source: str = "checkpoint", strict: bool = True):
         """Set every parameter from `tensors` (checkpoint names), checking names, shapes, dtypes."""
         expected = dict(self.named_parameters())
         tied = set(self.tied_keys) if getattr(self.config, "tie_word_embeddings", True) else set()
-        tensors = self._align_prefix(tensors, expected)
+        tensors = self._fill_aliases(self._align_prefix(tensors, expected))
         missing = [n for n in expected if n not in tensors and n not in tied]
         unexpected = [n for n in tensors if n not in expected and not _matches(n, self.ignore_keys)]
         if strict and (missing or unexpected):
@@ -251,7 +337,7 @@ class PreTrainedModel(Module):
         if device is not None and device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda' (got {device!r})")
         for name, p in list(self.named_parameters()):
-            if name in self.tied_keys and getattr(self.config, "tie_word_embeddings", True):
+            if self._is_shared(name):
                 continue
             if dtype is not None and p.dtype != self.dtype:
                 p = p.astype(self.dtype)
@@ -265,9 +351,13 @@ class PreTrainedModel(Module):
         self.kernel_compile_seconds += warm_up(self.dtype, self.device)
         return self
 
+    def _is_shared(self, name: str) -> bool:
+        """Whether parameter `name` is another parameter's array (tied or aliased)."""
+        return name in self.aliased_keys or (
+            name in self.tied_keys and getattr(self.config, "tie_word_embeddings", True))
+
     def state_dict(self) -> dict:
-        return {n: to_numpy(p) for n, p in self.named_parameters()
-                if not (n in self.tied_keys and getattr(self.config, "tie_word_embeddings", True))}
+        return {n: to_numpy(p) for n, p in self.named_parameters() if not self._is_shared(n)}
 
     def save_pretrained(self, folder: str | os.PathLike) -> None:
         os.makedirs(folder, exist_ok=True)
@@ -286,30 +376,69 @@ class PreTrainedModel(Module):
         return total
 
 
+class EncoderPreTrainedModel(PreTrainedModel):
+    """Loading as transformers does it for encoders with task heads:
+
+    - a base checkpoint (`embeddings.*`, `encoder.*`) goes into a model with a head (the body
+      under `bert.`), and a head checkpoint into a base model (the head is dropped);
+    - weights the checkpoint lacks but that transformers would create fresh - the task head
+      (`classifier`, `qa_outputs`, `cls.predictions.transform` ...) and the pooler - are drawn at
+      random (normal(0, initializer_range), biases 0, norm scales 1) with a warning, so
+      `AutoModelForSequenceClassification.from_pretrained(<a base model>)` works as in the course;
+    - a head the checkpoint has and this model does not (say `cls.seq_relationship` of a
+      pre-training checkpoint in a classifier) is left out with a warning.
+
+    Everything else stays strict: a missing or unexpected tensor in the body, or a wrong shape,
+    is an error that names it.
+    """
+
+    ignore_keys = ("*embeddings.position_ids", "*embeddings.token_type_ids")  # saved buffers
+
+    def _has_body(self) -> bool:
+        return isinstance(getattr(self, self.base_model_prefix, None), Module)
+
+    def _is_head_or_pooler(self, name: str) -> bool:
+        if self._has_body() and not name.startswith(self.base_model_prefix + "."):
+            return True  # a task head, outside the body
+        return ".pooler." in "." + name
+
+    def load_weights(self, tensors: dict, source: str = "checkpoint", strict: bool = True):
+        expected = dict(self.named_parameters())
+        tensors = self._fill_aliases(self._align_prefix(tensors, expected))
+        if strict:
+            tied = set(self.tied_keys) if getattr(self.config, "tie_word_embeddings", True) else set()
+            missing = [n for n in expected if n not in tensors and n not in tied]
+            if missing and all(self._is_head_or_pooler(n) for n in missing):
+                tensors.update(self._fresh(missing, expected))
+                warnings.warn(f"Some weights of {type(self).__name__} were not in {source} and are "
+                              f"newly initialised at random: {missing}. The outputs that depend on "
+                              f"them mean nothing until the model is fine-tuned.",
+                              stacklevel=user_stacklevel())
+            unused = [n for n in tensors if n not in expected and self._is_head_or_pooler(n)
+                      and not any(fnmatch.fnmatchcase(n, p) for p in self.ignore_keys)]
+            if unused:
+                warnings.warn(f"Some weights of {source} were not used by {type(self).__name__} "
+                              f"(a head it does not have): {unused[:10]}",
+                              stacklevel=user_stacklevel())
+                for n in unused:
+                    del tensors[n]
+        return super().load_weights(tensors, source, strict)
+
+    def _fresh(self, names, expected) -> dict:
+        """Random weights for `names`, drawn as transformers' _init_weights does."""
+        rng = np.random.default_rng(0)
+        std = getattr(self.config, "initializer_range", 0.02)
+        out = {}
+        for n in names:
+            p = expected[n]
+            if p.ndim >= 2:
+                out[n] = rng.normal(0.0, std, size=p.shape).astype(np.float32)
+            elif n.endswith("bias"):
+                out[n] = np.zeros(p.shape, np.float32)
+            else:
+                out[n] = np.ones(p.shape, np.float32)
+        return out
+
+
 def _matches(name: str, patterns) -> bool:
-    import fnmatch
-
     return any(fnmatch.fnmatchcase(name, pat) for pat in patterns)
-
-
-def check_inputs(input_ids, inputs_embeds, xp):
-    """Exactly one of input_ids [b, t] (integers; [t] is read as one sequence) or
-    inputs_embeds [b, t, d]. Returns both, converted to arrays."""
-    if (input_ids is None) == (inputs_embeds is None):
-        raise ValueError("pass exactly one of input_ids or inputs_embeds")
-    if input_ids is None:
-        inputs_embeds = xp.asarray(inputs_embeds)
-        if inputs_embeds.ndim != 3:
-            raise ValueError(f"inputs_embeds must have shape (batch, seq, hidden); got "
-                             f"{tuple(inputs_embeds.shape)}")
-        return None, inputs_embeds
-    input_ids = xp.asarray(input_ids)
-    if input_ids.dtype.kind not in "iu":
-        raise TypeError(f"input_ids must be integers (got dtype {input_ids.dtype})")
-    if input_ids.ndim == 1:
-        input_ids = input_ids[None, :]
-    if input_ids.ndim != 2:
-        raise ValueError(f"input_ids must have shape (batch, seq); got {tuple(input_ids.shape)}")
-    if input_ids.shape[1] == 0:
-        raise ValueError("input_ids is empty (sequence length 0); give at least one token")
-    return input_ids, None

@@ -190,8 +190,9 @@ md(r"""
 **Names mirror the checkpoint.** The attribute path of every array is its key in
 `model.safetensors` (`transformer.h.0.attn.c_attn.weight` is `model.transformer.h[0].attn.c_attn.weight`),
 so loading a checkpoint is a walk over `named_parameters()`, and you can find any weight by
-the name you see in a Hugging Face error message. GPT-2's linear layers ("Conv1D") store
-their weight as `[in, out]` and compute `x @ W + b`.
+the name you see in a Hugging Face error message. GPT-2's linear layers (`TransposedLinear`;
+transformers calls them "Conv1D", though they are plain matrix products) store their weight
+as `[in, out]` and compute `x @ W + b`.
 """)
 
 code(r"""

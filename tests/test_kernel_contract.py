@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import minitf
 from minitf import backend, ops
-from minitf.attention import causal_mask, padding_mask, scaled_dot_product_attention
+from minitf.attention import causal_mask, padding_mask
 from minitf.backend import kernel, use_backend
 
 pytest.importorskip("numba")
@@ -207,7 +206,8 @@ import minitf
 from minitf.kernels import cpu
 
 def versions():  # compiled versions of every Numba function of the kernel module
-    return {n: len(f.signatures) for n, f in vars(cpu).items() if isinstance(f, numba.core.dispatcher.Dispatcher)}
+    return {n: len(f.signatures) for n, f in vars(cpu).items()
+            if isinstance(f, numba.core.dispatcher.Dispatcher)}
 
 root = sys.argv[1]
 gpt2 = minitf.AutoModelForCausalLM.from_pretrained(root + "/weights/tiny-gpt2")

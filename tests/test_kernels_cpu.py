@@ -263,7 +263,8 @@ def test_teaching_tiled_matmul(n, k, m, dtype):
 def test_teaching_tiled_matmul_errors():
     from minitf.kernels.cpu import teaching_matmul_tiled
 
-    with pytest.raises(ValueError, match=r"teaching_matmul_tiled needs \[n, k\] @ \[k, m\]; got \(2, 3\) @ \(4, 5\)"):
+    with pytest.raises(ValueError, match=r"teaching_matmul_tiled needs \[n, k\] @ \[k, m\]; "
+                                         r"got \(2, 3\) @ \(4, 5\)"):
         teaching_matmul_tiled(np.ones((2, 3), np.float32), np.ones((4, 5), np.float32))
     with pytest.raises(TypeError, match=r"float32, float64"):
         teaching_matmul_tiled(np.ones((2, 3), np.float32), np.ones((3, 5), np.float64))

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module, to_numpy
+from .masks import check_mask
 
 MASK_VALUE = -1e9  # transformers' mask_value_float32 for Reformer (not finfo.min)
 
@@ -101,12 +102,7 @@ def check_chunking(seq_len: int, chunk_length: int, num_chunks_before: int, num_
 
 def key_mask(attention_mask, b: int, t: int, xp=np):
     """attention_mask [b, t] of 1 (token) / 0 (padding) -> bool [b, t], or None."""
-    if attention_mask is None:
-        return None
-    m = xp.asarray(attention_mask)
-    if m.shape != (b, t):
-        raise ValueError(f"attention_mask must have shape (batch, seq) = {(b, t)}; got {tuple(m.shape)}")
-    return m.astype(bool)
+    return check_mask(attention_mask, (b, t), xp=xp)
 
 
 def check_return_weights(return_weights):

@@ -51,6 +51,7 @@ import numpy as np
 
 from .. import ops
 from ..backend import get_array_module
+from .masks import check_mask
 
 
 # -- the band: scores and weighted sums without an [n, n] matrix ------------------------------------
@@ -336,12 +337,6 @@ def _token_mask(mask, b: int, n: int, name: str, default: bool, xp):
     """A [n] or [b, n] mask of 0/1 (or bool) -> [b, n] bool; None -> all `default`."""
     if mask is None:
         return xp.full((b, n), default, dtype=bool)
-    mask = xp.asarray(mask)
-    if mask.ndim == 1:
-        mask = mask[None, :]
-    if mask.shape != (b, n):
-        raise ValueError(f"{name} has shape {tuple(mask.shape)}; expected (batch, n) = {(b, n)} "
-                         f"(or ({n},))")
-    if mask.dtype != bool and mask.size and not bool(((mask == 0) | (mask == 1)).all()):
-        raise ValueError(f"{name} must hold only 0 and 1 (or booleans)")
-    return mask.astype(bool)
+    mask = check_mask(mask, (b, n), name, also=((n,),), against="the keys",
+                      layout="(batch, n)", xp=xp)
+    return xp.broadcast_to(mask.reshape(-1, n), (b, n)).copy()  # [b, n]

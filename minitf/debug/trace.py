@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 
-from .. import ops
 from ..backend import to_numpy
 from ..modeling import Module
 
@@ -28,34 +27,36 @@ def first_array(value):
 
 @contextlib.contextmanager
 def trace(model: Module, include=None):
-    """Within the block, every call of a sub-module stores its (first) output in the yielded dict.
+    """Within the block, every call of the model ("") or a sub-module stores its (first) output
+    in the yielded dict.
 
     `include`: optional predicate on the module name, to record only some modules.
-    Calls are recorded per instance, so a module called twice keeps its last output.
+    Calls are recorded per instance, so a module called twice keeps its last output. It works
+    with forward hooks (`Module.register_forward_hook`), which are removed when the block ends;
+    a layer that fuses its activation (``Linear(x, activation=...)``) reports its own output,
+    before the activation, as the transformers module of that name does.
+
+        >>> from minitf.modeling import LayerNorm
+        >>> import numpy as np
+        >>> ln = LayerNorm(2)
+        >>> with trace(ln) as outputs:
+        ...     _ = ln(np.array([[1.0, 3.0]], np.float32))
+        >>> outputs[""].round(3).tolist()
+        [[-1.0, 1.0]]
     """
-    modules = list(model.named_modules())
-    names = {id(m): name for name, m in modules if name}
     outputs: dict = {}
-    patched = {}
-    for cls in {type(m) for _, m in modules}:
-        original = cls.__call__
 
-        def wrapper(self, *args, __original=original, **kwargs):
-            # A Linear called with activation= fuses bias and activation; record the layer's own
-            # output (what the transformers module of that name returns), then apply it.
-            act = kwargs.pop("activation", None)
-            result = __original(self, *args, **kwargs)
-            name = names.get(id(self))
-            if name is not None and (include is None or include(name)):
-                arr = first_array(result)
-                if arr is not None and hasattr(arr, "shape"):
-                    outputs[name] = to_numpy(arr)
-            return result if act is None else ops.activation(act)(result)
+    def record(name):
+        def hook(module, args, output):
+            arr = first_array(output)
+            if arr is not None and hasattr(arr, "shape"):
+                outputs[name] = to_numpy(arr)
+        return hook
 
-        patched[cls] = original
-        cls.__call__ = wrapper
+    handles = [module.register_forward_hook(record(name)) for name, module in model.named_modules()
+               if include is None or include(name)]
     try:
         yield outputs
     finally:
-        for cls, original in patched.items():
-            cls.__call__ = original
+        for handle in handles:
+            handle.remove()

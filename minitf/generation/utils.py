@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import ops
+from ..attention.masks import check_mask
 from ..backend import to_numpy, warm_up
 from .configuration import FIELDS, GenerationConfig
 from .logits_process import build_processors, merge_custom
@@ -101,7 +102,7 @@ class GenerationMixin:
         return inputs
 
     def _forward_parameters(self) -> dict:
-        return dict(inspect.signature(type(self).__call__).parameters)
+        return dict(inspect.signature(type(self).forward).parameters)
 
     # -- generate -----------------------------------------------------------------------------
     def generate(self, input_ids=None, attention_mask=None, generation_config=None,
@@ -400,9 +401,7 @@ def _attention_mask(ids, attention_mask, pad_id, eos_ids):
         if pad_id is not None and pad_id not in eos_ids and (ids == pad_id).any():
             return (ids != pad_id).astype(np.int64)
         return np.ones_like(ids)
-    mask = np.asarray(to_numpy(attention_mask)).astype(np.int64)
-    if mask.shape != ids.shape:
-        raise ValueError(f"attention_mask has shape {mask.shape} but input_ids has {ids.shape}")
+    mask = check_mask(to_numpy(attention_mask), ids.shape).astype(np.int64)  # [b, t] of 0/1
     if ids.shape[0] > 1 and (mask[:, -1] == 0).any():
         warnings.warn("a prompt is right-padded (attention_mask ends in 0); decoder-only models "
                       "need left padding: set tokenizer.padding_side = 'left'", stacklevel=3)

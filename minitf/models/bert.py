@@ -20,151 +20,19 @@ Linear layers are torch's: weight [out, in], y = x @ W.T + b.
     >>> model(input_ids=np.array([[2, 45, 4, 3]])).logits.shape           # doctest: +SKIP
     (1, 4, 1000)
 
-This file also holds what the encoder families share: `EncoderPreTrainedModel` (loading a base
-checkpoint into a model with a task head, and the reverse, as transformers does) and the input
-checks (`check_ids`, `check_attention_mask`; `check_inputs` is shared with GPT-2 in modeling.py).
+What every family shares lives outside this file: the loading policy for task heads
+(`EncoderPreTrainedModel`, modeling.py) and the input checks (inputs.py).
 """
 from __future__ import annotations
-
-import fnmatch
-import os
-import sys
-import warnings
 
 import numpy as np
 
 from .. import ops
-from ..attention import merge_heads, padding_mask, scaled_dot_product_attention, split_heads
+from ..attention import merge_heads, scaled_dot_product_attention, split_heads
 from ..backend import get_array_module
 from ..config import BertConfig
-from ..modeling import (Embedding, LayerNorm, Linear, Module, ModelOutput, PreTrainedModel,
-                        check_inputs)
-
-
-# -- input checks shared by the encoder families ------------------------------------------------
-def check_ids(ids, n: int, what: str, limit_name: str):
-    """Raise an IndexError naming the bad id and the config field when ids fall outside 0..n-1."""
-    if ids.size:
-        lo, hi = int(ids.min()), int(ids.max())
-        if lo < 0 or hi >= n:
-            bad = lo if lo < 0 else hi
-            raise IndexError(f"{what} contains id {bad}, but {limit_name}={n} (valid ids: 0..{n - 1})")
-
-
-def check_attention_mask(attention_mask, b: int, t: int, xp):
-    """attention_mask [b, t] of 1 (token) / 0 (padding), or [b, t, t] (query x key) ->
-    a bool "may attend" mask broadcastable to the scores [b, heads, t, t]; None stays None."""
-    if attention_mask is None:
-        return None
-    attention_mask = xp.asarray(attention_mask)
-    if attention_mask.shape == (b, t):
-        return padding_mask(attention_mask)  # [b, 1, 1, t]: the same keys for every query
-    if attention_mask.shape == (b, t, t):
-        return attention_mask.astype(bool)[:, None]  # [b, 1, t, t]
-    raise ValueError(f"attention_mask has shape {tuple(attention_mask.shape)}, but input_ids has "
-                     f"shape {(b, t)}: the mask must be (batch, seq) = {(b, t)} (or {(b, t, t)})")
-
-
-def layer_head_mask(head_mask, n_layers: int, i: int):
-    """transformers' head_mask: [heads] (every layer) or [layers, heads], 1 keeps a head and 0
-    silences it -> this layer's [heads, 1, 1], broadcast over [b, heads, t, t]."""
-    if head_mask is None:
-        return None
-    hm = np.asarray(head_mask, np.float32)
-    if hm.ndim == 2:
-        if hm.shape[0] != n_layers:
-            raise ValueError(f"head_mask has {hm.shape[0]} rows; the model has {n_layers} layers")
-        hm = hm[i]
-    return hm[:, None, None]
-
-
-# -- loading policy shared by the encoder families ----------------------------------------------
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../minitf
-
-
-def _user_stacklevel() -> int:
-    """The `stacklevel` that makes a warning point at the user's line, outside minitf."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-class EncoderPreTrainedModel(PreTrainedModel):
-    """Loading as transformers does it for encoders with task heads:
-
-    - a base checkpoint (`embeddings.*`, `encoder.*`) goes into a model with a head (the body
-      under `bert.`), and a head checkpoint into a base model (the head is dropped);
-    - weights the checkpoint lacks but that transformers would create fresh - the task head
-      (`classifier`, `qa_outputs`, `cls.predictions.transform` ...) and the pooler - are drawn at
-      random (normal(0, initializer_range), biases 0, norm scales 1) with a warning, so
-      `AutoModelForSequenceClassification.from_pretrained(<a base model>)` works as in the course;
-    - a head the checkpoint has and this model does not (say `cls.seq_relationship` of a
-      pre-training checkpoint in a classifier) is left out with a warning.
-
-    Everything else stays strict: a missing or unexpected tensor in the body, or a wrong shape,
-    is an error that names it. `aliased_keys` are parameters that always share one array (the
-    decoder bias of an MLM head *is* `cls.predictions.bias`), whatever tie_word_embeddings says.
-    """
-
-    aliased_keys: dict[str, str] = {}
-    ignore_keys = ("*embeddings.position_ids", "*embeddings.token_type_ids")  # saved buffers
-
-    def _has_body(self) -> bool:
-        return isinstance(getattr(self, self.base_model_prefix, None), Module)
-
-    def _is_head_or_pooler(self, name: str) -> bool:
-        if self._has_body() and not name.startswith(self.base_model_prefix + "."):
-            return True  # a task head, outside the body
-        return ".pooler." in "." + name
-
-    def load_weights(self, tensors: dict, source: str = "checkpoint", strict: bool = True):
-        expected = dict(self.named_parameters())
-        tensors = dict(self._align_prefix(tensors, expected))
-        for alias, src in self.aliased_keys.items():
-            if alias not in tensors and src in tensors:
-                tensors[alias] = tensors[src]
-        if strict:
-            tied = set(self.tied_keys) if getattr(self.config, "tie_word_embeddings", True) else set()
-            missing = [n for n in expected if n not in tensors and n not in tied]
-            if missing and all(self._is_head_or_pooler(n) for n in missing):
-                tensors.update(self._fresh(missing, expected))
-                warnings.warn(f"Some weights of {type(self).__name__} were not in {source} and are "
-                              f"newly initialised at random: {missing}. The outputs that depend on "
-                              f"them mean nothing until the model is fine-tuned.",
-                              stacklevel=_user_stacklevel())
-            unused = [n for n in tensors if n not in expected and self._is_head_or_pooler(n)
-                      and not any(fnmatch.fnmatchcase(n, p) for p in self.ignore_keys)]
-            if unused:
-                warnings.warn(f"Some weights of {source} were not used by {type(self).__name__} "
-                              f"(a head it does not have): {unused[:10]}",
-                              stacklevel=_user_stacklevel())
-                for n in unused:
-                    del tensors[n]
-        return super().load_weights(tensors, source, strict)
-
-    def _fresh(self, names, expected) -> dict:
-        """Random weights for `names`, drawn as transformers' _init_weights does."""
-        rng = np.random.default_rng(0)
-        std = getattr(self.config, "initializer_range", 0.02)
-        out = {}
-        for n in names:
-            p = expected[n]
-            if p.ndim >= 2:
-                out[n] = rng.normal(0.0, std, size=p.shape).astype(np.float32)
-            elif n.endswith("bias"):
-                out[n] = np.zeros(p.shape, np.float32)
-            else:
-                out[n] = np.ones(p.shape, np.float32)
-        return out
-
-    def tie_weights(self):
-        super().tie_weights()  # the output embedding <- the word embeddings
-        for alias, src in self.aliased_keys.items():
-            self.set_parameter(alias, self.get_parameter(src))
-
-    def state_dict(self) -> dict:
-        return {n: p for n, p in super().state_dict().items() if n not in self.aliased_keys}
+from ..inputs import as_array, check_attention_mask, check_ids, check_inputs, check_token_types, layer_head_mask
+from ..modeling import EncoderPreTrainedModel, Embedding, LayerNorm, Linear, Module, ModelOutput
 
 
 # -- the BERT body ---------------------------------------------------------------------------------
@@ -187,7 +55,7 @@ class BertEmbeddings(Module):
                              f"input (e.g. tokenizer(..., truncation=True))")
         return xp.arange(t)[None, :]  # [1, t]
 
-    def __call__(self, input_ids, token_type_ids, position_ids, inputs_embeds=None):
+    def forward(self, input_ids, token_type_ids, position_ids, inputs_embeds=None):
         if inputs_embeds is None:
             inputs_embeds = self.word_embeddings(input_ids)  # [b, t] -> [b, t, d]
         x = inputs_embeds + self.token_type_embeddings(token_type_ids)  # [b, t, d]
@@ -208,7 +76,7 @@ class BertSelfAttention(Module):
         self.num_attention_heads = h
         self.scale = 1.0 / np.sqrt(d // h)
 
-    def __call__(self, x, mask, output_attentions=False, head_mask=None):
+    def forward(self, x, mask, output_attentions=False, head_mask=None):
         h = self.num_attention_heads
         q = split_heads(self.query(x), h)  # [b, t, d] -> [b, h, t, hd]
         k = split_heads(self.key(x), h)  # [b, h, t, hd]
@@ -229,7 +97,7 @@ class BertSelfOutput(Module):
         self.dense = Linear(config.hidden_size, config.hidden_size)
         self.LayerNorm = LayerNorm(config.hidden_size, config.layer_norm_eps)
 
-    def __call__(self, hidden, input_tensor):
+    def forward(self, hidden, input_tensor):
         return self.LayerNorm(self.dense(hidden), residual=input_tensor)  # LN(dense + x), [b, t, d]
 
 
@@ -238,7 +106,7 @@ class BertAttention(Module):
         self.self = BertSelfAttention(config)
         self.output = BertSelfOutput(config)
 
-    def __call__(self, x, mask, output_attentions=False, head_mask=None):
+    def forward(self, x, mask, output_attentions=False, head_mask=None):
         a, weights = self.self(x, mask, output_attentions, head_mask)  # [b, t, d]
         return self.output(a, x), weights  # residual + post-norm, [b, t, d]
 
@@ -251,7 +119,7 @@ class BertIntermediate(Module):
         self.hidden_act = config.hidden_act
         ops.activation(config.hidden_act)  # an unknown name fails here, at construction
 
-    def __call__(self, x):
+    def forward(self, x):
         return self.dense(x, activation=self.hidden_act)  # [b, t, d] -> [b, t, 4d]
 
 
@@ -262,7 +130,7 @@ class BertOutput(Module):
         self.dense = Linear(config.intermediate_size, config.hidden_size)
         self.LayerNorm = LayerNorm(config.hidden_size, config.layer_norm_eps)
 
-    def __call__(self, hidden, input_tensor):
+    def forward(self, hidden, input_tensor):
         return self.LayerNorm(self.dense(hidden), residual=input_tensor)  # [b, t, 4d] -> [b, t, d]
 
 
@@ -272,7 +140,7 @@ class BertLayer(Module):
         self.intermediate = BertIntermediate(config)
         self.output = BertOutput(config)
 
-    def __call__(self, x, mask, output_attentions=False, head_mask=None):
+    def forward(self, x, mask, output_attentions=False, head_mask=None):
         a, weights = self.attention(x, mask, output_attentions, head_mask)  # [b, t, d]
         return self.output(self.intermediate(a), a), weights  # [b, t, d]
 
@@ -281,7 +149,7 @@ class BertEncoder(Module):
     def __init__(self, config: BertConfig):
         self.layer = [BertLayer(config) for _ in range(config.num_hidden_layers)]
 
-    def __call__(self, x, mask, head_mask=None, output_attentions=False, output_hidden_states=False):
+    def forward(self, x, mask, head_mask=None, output_attentions=False, output_hidden_states=False):
         hidden_states, attentions = [], []
         for i, layer in enumerate(self.layer):
             if output_hidden_states:
@@ -303,7 +171,7 @@ class BertPooler(Module):
     def __init__(self, config: BertConfig):
         self.dense = Linear(config.hidden_size, config.hidden_size)
 
-    def __call__(self, hidden):
+    def forward(self, hidden):
         xp = get_array_module(hidden)
         return xp.tanh(self.dense(hidden[:, 0]))  # [b, t, d] -> [b, d]
 
@@ -326,7 +194,7 @@ class BertModel(EncoderPreTrainedModel):
         self.encoder = BertEncoder(config)
         self.pooler = BertPooler(config) if add_pooling_layer else None
 
-    def __call__(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  head_mask=None, inputs_embeds=None, output_attentions=False,
                  output_hidden_states=False, return_dict=True, use_cache=None):
         cfg = self.config
@@ -338,16 +206,9 @@ class BertModel(EncoderPreTrainedModel):
         if position_ids is None:
             position_ids = self.embeddings.make_position_ids(input_ids, b, t, xp)  # [1 or b, t]
         else:
-            position_ids = xp.asarray(position_ids).reshape(-1, t)
+            position_ids = as_array(position_ids, "position_ids", xp).reshape(-1, t)
             check_ids(position_ids, cfg.max_position_embeddings, "position_ids", "max_position_embeddings")
-        if token_type_ids is None:
-            token_type_ids = xp.zeros((b, t), dtype=np.int64)  # every token in segment A
-        else:
-            token_type_ids = xp.asarray(token_type_ids)
-            if token_type_ids.shape != (b, t):
-                raise ValueError(f"token_type_ids has shape {tuple(token_type_ids.shape)}; expected "
-                                 f"the shape of input_ids {(b, t)}")
-            check_ids(token_type_ids, cfg.type_vocab_size, "token_type_ids", "type_vocab_size")
+        token_type_ids = check_token_types(token_type_ids, b, t, cfg.type_vocab_size, xp)  # [b, t]
         mask = check_attention_mask(attention_mask, b, t, xp)  # [b, 1, 1, t] bool, or None
 
         x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # [b, t, d]
@@ -375,7 +236,7 @@ class BertPredictionHeadTransform(Module):
         self.transform_act_fn = ops.activation(config.hidden_act)
         self.LayerNorm = LayerNorm(config.hidden_size, config.layer_norm_eps)
 
-    def __call__(self, x):
+    def forward(self, x):
         return self.LayerNorm(self.transform_act_fn(self.dense(x)))  # [b, t, d]
 
 
@@ -388,7 +249,7 @@ class BertLMPredictionHead(Module):
         self.decoder = Linear(config.hidden_size, config.vocab_size)  # [V, d], tied
         self.bias = self.decoder.bias  # [V]
 
-    def __call__(self, x):
+    def forward(self, x):
         return self.decoder(self.transform(x))  # [b, t, d] -> [b, t, V]
 
 
@@ -396,7 +257,7 @@ class BertOnlyMLMHead(Module):
     def __init__(self, config: BertConfig):
         self.predictions = BertLMPredictionHead(config)
 
-    def __call__(self, x):
+    def forward(self, x):
         return self.predictions(x)  # [b, t, V]
 
 
@@ -416,7 +277,7 @@ class BertForMaskedLM(EncoderPreTrainedModel):
         self.cls = BertOnlyMLMHead(config)
         self.tie_weights()
 
-    def __call__(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  head_mask=None, inputs_embeds=None, output_attentions=False,
                  output_hidden_states=False, return_dict=True, use_cache=None):
         out = self.bert(**_body_kwargs(input_ids, attention_mask, token_type_ids, position_ids,
@@ -437,7 +298,7 @@ class BertForSequenceClassification(EncoderPreTrainedModel):
         self.bert = BertModel(config)
         self.classifier = Linear(config.hidden_size, config.num_labels)
 
-    def __call__(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  head_mask=None, inputs_embeds=None, output_attentions=False,
                  output_hidden_states=False, return_dict=True, use_cache=None):
         out = self.bert(**_body_kwargs(input_ids, attention_mask, token_type_ids, position_ids,
@@ -458,7 +319,7 @@ class BertForTokenClassification(EncoderPreTrainedModel):
         self.bert = BertModel(config, add_pooling_layer=False)
         self.classifier = Linear(config.hidden_size, config.num_labels)
 
-    def __call__(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  head_mask=None, inputs_embeds=None, output_attentions=False,
                  output_hidden_states=False, return_dict=True, use_cache=None):
         out = self.bert(**_body_kwargs(input_ids, attention_mask, token_type_ids, position_ids,
@@ -484,7 +345,7 @@ class BertForQuestionAnswering(EncoderPreTrainedModel):
         self.bert = BertModel(config, add_pooling_layer=False)
         self.qa_outputs = Linear(config.hidden_size, config.num_labels)  # num_labels is 2
 
-    def __call__(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  head_mask=None, inputs_embeds=None, output_attentions=False,
                  output_hidden_states=False, return_dict=True, use_cache=None):
         out = self.bert(**_body_kwargs(input_ids, attention_mask, token_type_ids, position_ids,

@@ -27,9 +27,9 @@ from ..attention import merge_heads, scaled_dot_product_attention, split_heads
 from ..attention.positions import sinusoidal_positions
 from ..backend import get_array_module
 from ..config import DistilBertConfig
-from ..modeling import Embedding, LayerNorm, Linear, Module, ModelOutput
-from .bert import (EncoderPreTrainedModel, check_attention_mask, check_ids, check_inputs,
-                   layer_head_mask, span_logits)
+from ..inputs import check_attention_mask, check_ids, check_inputs, layer_head_mask
+from ..modeling import EncoderPreTrainedModel, Embedding, LayerNorm, Linear, Module, ModelOutput
+from .bert import span_logits
 
 EPS = 1e-12  # DistilBERT's layer norms do not read layer_norm_eps from the config
 
@@ -45,7 +45,7 @@ class Embeddings(Module):
                                                                    config.dim)
         self.LayerNorm = LayerNorm(config.dim, EPS)
 
-    def __call__(self, input_ids, inputs_embeds=None):
+    def forward(self, input_ids, inputs_embeds=None):
         if inputs_embeds is None:
             inputs_embeds = self.word_embeddings(input_ids)  # [b, t] -> [b, t, d]
         t = inputs_embeds.shape[1]
@@ -68,7 +68,7 @@ class MultiHeadSelfAttention(Module):
         self.n_heads = h
         self.scale = 1.0 / np.sqrt(d // h)
 
-    def __call__(self, x, mask, output_attentions=False, head_mask=None):
+    def forward(self, x, mask, output_attentions=False, head_mask=None):
         h = self.n_heads
         q = split_heads(self.q_lin(x), h)  # [b, t, d] -> [b, h, t, hd]
         k = split_heads(self.k_lin(x), h)  # [b, h, t, hd]
@@ -91,7 +91,7 @@ class FFN(Module):
         self.activation = config.activation
         ops.activation(config.activation)  # an unknown name fails here, at construction
 
-    def __call__(self, x):
+    def forward(self, x):
         h = self.lin1(x, activation=self.activation)  # [b, t, d] -> [b, t, 4d]
         return self.lin2(h)  # [b, t, 4d] -> [b, t, d]
 
@@ -103,7 +103,7 @@ class TransformerBlock(Module):
         self.ffn = FFN(config)
         self.output_layer_norm = LayerNorm(config.dim, EPS)
 
-    def __call__(self, x, mask, output_attentions=False, head_mask=None):
+    def forward(self, x, mask, output_attentions=False, head_mask=None):
         a, weights = self.attention(x, mask, output_attentions, head_mask)  # [b, t, d]
         a = self.sa_layer_norm(a, residual=x)  # residual + post-norm in one pass, [b, t, d]
         return self.output_layer_norm(self.ffn(a), residual=a), weights  # [b, t, d]
@@ -113,7 +113,7 @@ class Transformer(Module):
     def __init__(self, config: DistilBertConfig):
         self.layer = [TransformerBlock(config) for _ in range(config.n_layers)]
 
-    def __call__(self, x, mask, head_mask=None, output_attentions=False, output_hidden_states=False):
+    def forward(self, x, mask, head_mask=None, output_attentions=False, output_hidden_states=False):
         hidden_states, attentions = [], []
         for i, block in enumerate(self.layer):
             if output_hidden_states:
@@ -140,7 +140,7 @@ class DistilBertModel(EncoderPreTrainedModel):
         self.embeddings = Embeddings(config)
         self.transformer = Transformer(config)
 
-    def __call__(self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None,
+    def forward(self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None,
                  output_attentions=False, output_hidden_states=False, return_dict=True,
                  token_type_ids=None, use_cache=None):
         cfg = self.config
@@ -185,7 +185,7 @@ class DistilBertForMaskedLM(EncoderPreTrainedModel):
         self.activation = ops.activation(config.activation)
         self.tie_weights()
 
-    def __call__(self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None,
+    def forward(self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None,
                  output_attentions=False, output_hidden_states=False, return_dict=True,
                  token_type_ids=None, use_cache=None):
         out = self.distilbert(**_body_kwargs(input_ids, attention_mask, head_mask, inputs_embeds,
@@ -207,7 +207,7 @@ class DistilBertForSequenceClassification(EncoderPreTrainedModel):
         self.pre_classifier = Linear(config.dim, config.dim)
         self.classifier = Linear(config.dim, config.num_labels)
 
-    def __call__(self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None,
+    def forward(self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None,
                  output_attentions=False, output_hidden_states=False, return_dict=True,
                  token_type_ids=None, use_cache=None):
         out = self.distilbert(**_body_kwargs(input_ids, attention_mask, head_mask, inputs_embeds,
@@ -228,7 +228,7 @@ class DistilBertForTokenClassification(EncoderPreTrainedModel):
         self.distilbert = DistilBertModel(config)
         self.classifier = Linear(config.dim, config.num_labels)
 
-    def __call__(self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None,
+    def forward(self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None,
                  output_attentions=False, output_hidden_states=False, return_dict=True,
                  token_type_ids=None, use_cache=None):
         out = self.distilbert(**_body_kwargs(input_ids, attention_mask, head_mask, inputs_embeds,
@@ -251,7 +251,7 @@ class DistilBertForQuestionAnswering(EncoderPreTrainedModel):
         self.distilbert = DistilBertModel(config)
         self.qa_outputs = Linear(config.dim, 2)
 
-    def __call__(self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None,
+    def forward(self, input_ids=None, attention_mask=None, head_mask=None, inputs_embeds=None,
                  output_attentions=False, output_hidden_states=False, return_dict=True,
                  token_type_ids=None, use_cache=None):
         out = self.distilbert(**_body_kwargs(input_ids, attention_mask, head_mask, inputs_embeds,

@@ -5,8 +5,9 @@
     Block(x) = x + attn(ln_1(x));  then  x + mlp(ln_2(x))
 
 Attribute names are the checkpoint names (`transformer.h.0.attn.c_attn.weight`), so
-`from_pretrained` is a walk over `named_parameters()`. Linear layers are GPT-2's Conv1D:
-weights stored [in, out], applied as `x @ W + b`.
+`from_pretrained` is a walk over `named_parameters()`. Linear layers are `TransposedLinear`
+(transformers calls the class `Conv1D`, but it is a matrix product): weights stored [in, out],
+applied as `x @ W + b`.
 
     >>> from minitf import AutoModelForCausalLM                      # doctest: +SKIP
     >>> model = AutoModelForCausalLM.from_pretrained("gpt2")           # doctest: +SKIP
@@ -23,7 +24,8 @@ from ..backend import get_array_module
 from ..config import GPT2Config
 from ..generation.kv_cache import KVCache
 from ..generation.utils import GenerationMixin
-from ..modeling import Conv1D, Embedding, LayerNorm, Module, ModelOutput, PreTrainedModel, check_inputs
+from ..inputs import as_array, check_ids, check_inputs, check_key_mask
+from ..modeling import Embedding, LayerNorm, Module, ModelOutput, PreTrainedModel, TransposedLinear
 
 
 class GPT2Attention(Module):
@@ -33,8 +35,8 @@ class GPT2Attention(Module):
         d = config.n_embd
         if d % config.n_head:
             raise ValueError(f"n_embd={d} is not divisible by n_head={config.n_head}")
-        self.c_attn = Conv1D(d, 3 * d)
-        self.c_proj = Conv1D(d, d)
+        self.c_attn = TransposedLinear(d, 3 * d)
+        self.c_proj = TransposedLinear(d, d)
         self.n_head = config.n_head
         self.layer_idx = layer_idx
         scale = 1.0 / np.sqrt(d // config.n_head) if config.scale_attn_weights else 1.0
@@ -42,7 +44,7 @@ class GPT2Attention(Module):
             scale /= float(layer_idx + 1)
         self.scale = scale
 
-    def __call__(self, x, mask, cache=None, output_attentions=False):
+    def forward(self, x, mask, cache=None, output_attentions=False):
         qkv = self.c_attn(x)  # [b, t, d] -> [b, t, 3d]
         q, k, v = get_array_module(qkv).split(qkv, 3, axis=-1)  # 3 x [b, t, d]
         q, k, v = (split_heads(a, self.n_head) for a in (q, k, v))  # 3 x [b, h, t, hd]
@@ -61,12 +63,12 @@ class GPT2MLP(Module):
 
     def __init__(self, config: GPT2Config):
         inner = config.n_inner or 4 * config.n_embd
-        self.c_fc = Conv1D(config.n_embd, inner)
-        self.c_proj = Conv1D(inner, config.n_embd)
+        self.c_fc = TransposedLinear(config.n_embd, inner)
+        self.c_proj = TransposedLinear(inner, config.n_embd)
         self.activation_function = config.activation_function
         ops.activation(config.activation_function)  # an unknown name fails here, at construction
 
-    def __call__(self, x):
+    def forward(self, x):
         h = self.c_fc(x, activation=self.activation_function)  # [b, t, d] -> [b, t, 4d]
         return self.c_proj(h)  # [b, t, 4d] -> [b, t, d]
 
@@ -79,7 +81,7 @@ class GPT2Block(Module):
         self.ln_2 = LayerNorm(config.n_embd, eps)
         self.mlp = GPT2MLP(config)
 
-    def __call__(self, x, mask, cache=None, output_attentions=False):
+    def forward(self, x, mask, cache=None, output_attentions=False):
         a, weights = self.attn(self.ln_1(x), mask, cache, output_attentions)
         x = x + a  # residual around attention, [b, t, d]
         x = x + self.mlp(self.ln_2(x))  # residual around the MLP, [b, t, d]
@@ -100,13 +102,15 @@ class GPT2Model(PreTrainedModel):
         self.h = [GPT2Block(config, i) for i in range(config.n_layer)]
         self.ln_f = LayerNorm(config.n_embd, config.layer_norm_epsilon)
 
-    def __call__(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
                  use_cache=None, output_attentions=False, output_hidden_states=False,
                  token_type_ids=None, inputs_embeds=None, return_dict=True):
         cfg = self.config
         xp = get_array_module(self.wte.weight)
         input_ids, inputs_embeds = check_inputs(input_ids, inputs_embeds, xp)
         b, t = (input_ids.shape if input_ids is not None else inputs_embeds.shape[:2])
+        if input_ids is not None:
+            check_ids(input_ids, cfg.vocab_size, "input_ids", "vocab_size")
         use_cache = cfg.use_cache if use_cache is None else use_cache
         cache = _as_cache(past_key_values, cfg.n_layer) if (use_cache or past_key_values is not None) else None
         past = cache.get_seq_length() if cache is not None else 0
@@ -116,22 +120,24 @@ class GPT2Model(PreTrainedModel):
         if position_ids is None:
             position_ids = xp.arange(past, past + t)[None, :]  # [1, t]
         else:
-            position_ids = xp.asarray(position_ids).reshape(-1, t)
+            position_ids = as_array(position_ids, "position_ids", xp).reshape(-1, t)
+            check_ids(position_ids, cfg.n_positions, "position_ids", "n_positions")
 
         # mask: causal [t, past + t], and padding [b, 1, 1, past + t] when given
         mask = causal_mask(t, past + t, xp)
+        attention_mask = check_key_mask(attention_mask, b, past + t, xp,  # [b, past + t] bool
+                                        against=f"input_ids with {past} cached tokens" if past else "input_ids",
+                                        layout="(batch, past + new tokens)")
         if attention_mask is not None:
-            attention_mask = xp.asarray(attention_mask)
-            if attention_mask.shape != (b, past + t):
-                raise ValueError(f"attention_mask has shape {tuple(attention_mask.shape)}; expected "
-                                 f"(batch, past + new tokens) = {(b, past + t)}")
             mask = mask & padding_mask(attention_mask)  # [b, 1, t, past + t]
 
         if inputs_embeds is None:
             inputs_embeds = self.wte(input_ids)  # [b, t] -> [b, t, d]
         x = inputs_embeds + self.wpe(position_ids)  # [b, t, d] + [1 or b, t, d]
         if token_type_ids is not None:
-            x = x + self.wte(xp.asarray(token_type_ids))  # GPT-2 embeds segments with wte
+            token_type_ids = as_array(token_type_ids, "token_type_ids", xp)
+            check_ids(token_type_ids, cfg.vocab_size, "token_type_ids", "vocab_size")
+            x = x + self.wte(token_type_ids)  # GPT-2 embeds segments with wte
         x = x.astype(self.dtype, copy=False)
 
         hidden_states, attentions = [], []
@@ -169,7 +175,7 @@ class GPT2LMHeadModel(PreTrainedModel, GenerationMixin):
         self.lm_head = Embedding(config.vocab_size, config.n_embd)  # [V, d], tied to wte
         self.tie_weights()
 
-    def __call__(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
                  use_cache=None, output_attentions=False, output_hidden_states=False,
                  token_type_ids=None, inputs_embeds=None, logits_to_keep: int = 0, return_dict=True):
         out = self.transformer(input_ids, attention_mask, position_ids, past_key_values, use_cache,

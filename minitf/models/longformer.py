@@ -36,9 +36,9 @@ from ..attention import merge_heads, sliding_window_attention, split_heads
 from ..attention.local_global import check_window
 from ..backend import get_array_module
 from ..config import LongformerConfig
-from ..modeling import Linear, Module, ModelOutput, check_inputs
-from .bert import (BertIntermediate, BertOutput, BertPooler, BertSelfOutput,
-                   EncoderPreTrainedModel, check_ids, layer_head_mask)
+from ..inputs import as_array, check_ids, check_inputs, check_key_mask, check_token_types, layer_head_mask
+from ..modeling import EncoderPreTrainedModel, Linear, Module, ModelOutput
+from .bert import BertIntermediate, BertOutput, BertPooler, BertSelfOutput
 from .roberta import RobertaClassificationHead, RobertaEmbeddings, RobertaLMHead
 
 
@@ -79,7 +79,7 @@ class LongformerSelfAttention(Module):
         self.num_attention_heads = h
         self.attention_window = window
 
-    def __call__(self, x, real, is_global, output_attentions=False, head_mask=None):
+    def forward(self, x, real, is_global, output_attentions=False, head_mask=None):
         """x [b, n, d]; real, is_global [b, n] bool -> (out [b, n, d], local weights
         [b, h, n, x + window + 1] or None, global weights [b, h, n, x] or None)."""
         h = self.num_attention_heads
@@ -108,7 +108,7 @@ class LongformerAttention(Module):
         self.self = LongformerSelfAttention(config, window)
         self.output = BertSelfOutput(config)
 
-    def __call__(self, x, real, is_global, output_attentions=False, head_mask=None):
+    def forward(self, x, real, is_global, output_attentions=False, head_mask=None):
         a, local_w, global_w = self.self(x, real, is_global, output_attentions, head_mask)
         return self.output(a, x), local_w, global_w  # residual + post-norm, [b, n, d]
 
@@ -119,7 +119,7 @@ class LongformerLayer(Module):
         self.intermediate = BertIntermediate(config)
         self.output = BertOutput(config)
 
-    def __call__(self, x, real, is_global, output_attentions=False, head_mask=None):
+    def forward(self, x, real, is_global, output_attentions=False, head_mask=None):
         a, local_w, global_w = self.attention(x, real, is_global, output_attentions, head_mask)
         return self.output(self.intermediate(a), a), local_w, global_w  # [b, n, d]
 
@@ -128,7 +128,7 @@ class LongformerEncoder(Module):
     def __init__(self, config: LongformerConfig):
         self.layer = [LongformerLayer(config, w) for w in attention_windows(config)]
 
-    def __call__(self, x, real, is_global, head_mask=None, padding_len=0, output_attentions=False,
+    def forward(self, x, real, is_global, head_mask=None, padding_len=0, output_attentions=False,
                  output_hidden_states=False):
         """x [b, n, d] padded to the windows -> ModelOutput with the `padding_len` positions
         added for the windows cut off again (so every output has the input's length t)."""
@@ -163,7 +163,7 @@ class LongformerModel(EncoderPreTrainedModel):
         self.encoder = LongformerEncoder(config)
         self.pooler = BertPooler(config) if add_pooling_layer else None
 
-    def __call__(self, input_ids=None, attention_mask=None, global_attention_mask=None,
+    def forward(self, input_ids=None, attention_mask=None, global_attention_mask=None,
                  head_mask=None, token_type_ids=None, position_ids=None, inputs_embeds=None,
                  output_attentions=False, output_hidden_states=False, return_dict=True,
                  use_cache=None):
@@ -176,16 +176,9 @@ class LongformerModel(EncoderPreTrainedModel):
         real = _binary_mask(attention_mask, b, t, "attention_mask", True, xp)  # [b, t] True = token
         # A padding token is never global (transformers multiplies the two masks).
         is_global = _binary_mask(global_attention_mask, b, t, "global_attention_mask", False, xp) & real
-        if token_type_ids is None:
-            token_type_ids = xp.zeros((b, t), dtype=np.int64)  # every token in segment A
-        else:
-            token_type_ids = xp.asarray(token_type_ids)
-            if token_type_ids.shape != (b, t):
-                raise ValueError(f"token_type_ids has shape {tuple(token_type_ids.shape)}; expected "
-                                 f"the shape of input_ids {(b, t)}")
-            check_ids(token_type_ids, cfg.type_vocab_size, "token_type_ids", "type_vocab_size")
+        token_type_ids = check_token_types(token_type_ids, b, t, cfg.type_vocab_size, xp)  # [b, t]
         if position_ids is not None:
-            position_ids = xp.broadcast_to(xp.asarray(position_ids).reshape(-1, t), (b, t))
+            position_ids = xp.broadcast_to(as_array(position_ids, "position_ids", xp).reshape(-1, t), (b, t))
             check_ids(position_ids, cfg.max_position_embeddings, "position_ids",
                       "max_position_embeddings")
 
@@ -227,14 +220,7 @@ def _binary_mask(mask, b: int, t: int, name: str, default: bool, xp):
     """A (batch, seq) mask of 0/1 (or booleans) -> bool [b, t]; None -> all `default`."""
     if mask is None:
         return xp.full((b, t), default, dtype=bool)
-    mask = xp.asarray(mask)
-    if mask.shape != (b, t):
-        raise ValueError(f"{name} has shape {tuple(mask.shape)}, but input_ids has shape {(b, t)}: "
-                         f"Longformer's {name} must be (batch, seq) = {(b, t)}")
-    if mask.dtype != bool and mask.size and not bool(((mask == 0) | (mask == 1)).all()):
-        values = sorted(set(xp.unique(mask).tolist()))[:6]
-        raise ValueError(f"{name} must hold only 0 and 1 (got values {values})")
-    return mask.astype(bool)
+    return check_key_mask(mask, b, t, xp, name=name)
 
 
 def _first_token_global(input_ids, inputs_embeds):
@@ -274,7 +260,7 @@ class LongformerForMaskedLM(EncoderPreTrainedModel):
         self.lm_head = RobertaLMHead(config)
         self.tie_weights()
 
-    def __call__(self, input_ids=None, attention_mask=None, global_attention_mask=None,
+    def forward(self, input_ids=None, attention_mask=None, global_attention_mask=None,
                  head_mask=None, token_type_ids=None, position_ids=None, inputs_embeds=None,
                  output_attentions=False, output_hidden_states=False, return_dict=True,
                  use_cache=None):
@@ -300,7 +286,7 @@ class LongformerForSequenceClassification(EncoderPreTrainedModel):
         self.longformer = LongformerModel(config, add_pooling_layer=False)
         self.classifier = RobertaClassificationHead(config)
 
-    def __call__(self, input_ids=None, attention_mask=None, global_attention_mask=None,
+    def forward(self, input_ids=None, attention_mask=None, global_attention_mask=None,
                  head_mask=None, token_type_ids=None, position_ids=None, inputs_embeds=None,
                  output_attentions=False, output_hidden_states=False, return_dict=True,
                  use_cache=None):

@@ -51,9 +51,9 @@ from ..attention.positions import axial_position_embeddings
 from ..backend import get_array_module
 from ..config import ReformerConfig
 from ..generation.utils import GenerationMixin
-from ..modeling import (Embedding, LayerNorm, Linear, Module, ModelOutput, PreTrainedModel,
-                        check_inputs)
-from .bert import _user_stacklevel, check_ids
+from ..inputs import check_ids, check_inputs, check_key_mask
+from ..modeling import Embedding, LayerNorm, Linear, Module, ModelOutput, PreTrainedModel
+from ..user_warnings import user_stacklevel
 
 ATTENTION_TYPES = ("lsh", "local")
 
@@ -120,7 +120,7 @@ class AxialPositionEmbeddings(Module):
                                       np.zeros((1, l2, d2), np.float32)])  # E2, by column j % l2
         self.axial_pos_shape = (l1, l2)
 
-    def __call__(self, position_ids):
+    def forward(self, position_ids):
         return axial_position_embeddings(self.weights[0], self.weights[1], position_ids)  # [b, t, d]
 
 
@@ -130,7 +130,7 @@ class PositionEmbeddings(Module):
     def __init__(self, config: ReformerConfig):
         self.embedding = Embedding(config.max_position_embeddings, config.hidden_size)
 
-    def __call__(self, position_ids):
+    def forward(self, position_ids):
         return self.embedding(position_ids)  # [b, t] -> [b, t, d]
 
 
@@ -142,7 +142,7 @@ class ReformerEmbeddings(Module):
         self.position_embeddings = (AxialPositionEmbeddings(config) if config.axial_pos_embds
                                     else PositionEmbeddings(config))
 
-    def __call__(self, input_ids, position_ids, inputs_embeds=None):
+    def forward(self, input_ids, position_ids, inputs_embeds=None):
         if inputs_embeds is None:
             inputs_embeds = self.word_embeddings(input_ids)  # [b, t] -> [b, t, d]
         return inputs_embeds + self.position_embeddings(position_ids)  # [b, t, d]
@@ -161,7 +161,7 @@ class LSHSelfAttention(Module):
         c = self.config
         return rotation_shape(c.num_attention_heads, c.attention_head_size, num_hashes, c.num_buckets)
 
-    def __call__(self, x, attention_mask, num_hashes, rotations=None, output_attentions=False):
+    def forward(self, x, attention_mask, num_hashes, rotations=None, output_attentions=False):
         c = self.config
         qk = split_heads(self.query_key(x), c.num_attention_heads)  # [b, t, h*hd] -> [b, h, t, hd]
         v = split_heads(self.value(x), c.num_attention_heads)  # [b, h, t, hd]
@@ -182,7 +182,7 @@ class LocalSelfAttention(Module):
         self.value = Linear(config.hidden_size, inner, bias=False)
         self.config, self.layer_id = config, layer_id
 
-    def __call__(self, x, attention_mask, num_hashes=None, rotations=None, output_attentions=False):
+    def forward(self, x, attention_mask, num_hashes=None, rotations=None, output_attentions=False):
         c, h = self.config, self.config.num_attention_heads
         q, k, v = (split_heads(p(x), h) for p in (self.query, self.key, self.value))  # 3 x [b, h, t, hd]
         out, weights = local_attention(q, k, v, c.local_attn_chunk_length, c.local_num_chunks_before,
@@ -196,7 +196,7 @@ class ReformerSelfOutput(Module):
         self.dense = Linear(config.num_attention_heads * config.attention_head_size, config.hidden_size,
                             bias=False)
 
-    def __call__(self, x):
+    def forward(self, x):
         return self.dense(x)  # [b, t, h*hd] -> [b, t, d]
 
 
@@ -209,7 +209,7 @@ class ReformerAttention(Module):
         self.self_attention = (LSHSelfAttention if kind == "lsh" else LocalSelfAttention)(config, layer_id)
         self.output = ReformerSelfOutput(config)
 
-    def __call__(self, x, attention_mask, num_hashes, rotations=None, output_attentions=False):
+    def forward(self, x, attention_mask, num_hashes, rotations=None, output_attentions=False):
         a, weights = self.self_attention(self.layer_norm(x), attention_mask, num_hashes, rotations,
                                          output_attentions)
         return self.output(a), weights  # [b, t, d]
@@ -220,7 +220,7 @@ class ReformerFeedForwardDense(Module):
         self.dense = Linear(config.hidden_size, config.feed_forward_size)
         self.act_fn = ops.activation(config.hidden_act)
 
-    def __call__(self, x):
+    def forward(self, x):
         return self.act_fn(self.dense(x))  # [b, t, d] -> [b, t, ff]
 
 
@@ -228,7 +228,7 @@ class ReformerFeedForwardOutput(Module):
     def __init__(self, config: ReformerConfig):
         self.dense = Linear(config.feed_forward_size, config.hidden_size)
 
-    def __call__(self, x):
+    def forward(self, x):
         return self.dense(x)  # [b, t, ff] -> [b, t, d]
 
 
@@ -241,7 +241,7 @@ class ChunkReformerFeedForward(Module):
         self.dense = ReformerFeedForwardDense(config)
         self.output = ReformerFeedForwardOutput(config)
 
-    def __call__(self, x):
+    def forward(self, x):
         return self.output(self.dense(self.layer_norm(x)))  # [b, t, d]
 
 
@@ -252,7 +252,7 @@ class ReformerLayer(Module):
         self.attention = ReformerAttention(config, layer_id)
         self.feed_forward = ChunkReformerFeedForward(config)
 
-    def __call__(self, prev_attn_output, hidden_states, attention_mask, num_hashes, rotations=None,
+    def forward(self, prev_attn_output, hidden_states, attention_mask, num_hashes, rotations=None,
                  output_attentions=False):
         a, weights = self.attention(hidden_states, attention_mask, num_hashes, rotations, output_attentions)
         attn_output = prev_attn_output + a  # Y1 = X1 + Attention(X2), [b, t, d]
@@ -265,7 +265,7 @@ class ReformerEncoder(Module):
         self.layers = [ReformerLayer(config, i) for i in range(len(config.attn_layers))]
         self.layer_norm = LayerNorm(2 * config.hidden_size, config.layer_norm_eps)  # over both streams
 
-    def __call__(self, x, attention_mask, num_hashes, rotations, output_hidden_states=False,
+    def forward(self, x, attention_mask, num_hashes, rotations, output_hidden_states=False,
                  output_attentions=False):
         attn_output, hidden_states = x, x  # both streams start as the embeddings
         all_hidden, all_attentions = [], []
@@ -321,7 +321,7 @@ class ReformerModel(ReformerPreTrainedModel):
                                                   cfg.max_position_embeddings)
             warnings.warn(f"config.num_buckets is not set; set to {cfg.num_buckets} for sequences of "
                           f"{seq_len} tokens (transformers' rule, kept for later calls)",
-                          stacklevel=_user_stacklevel())
+                          stacklevel=user_stacklevel())
 
     def _layer_rotations(self, lsh_rotations, num_hashes: int):
         """lsh_rotations (one per LSH layer, or None) -> one entry per layer (None for local)."""
@@ -367,7 +367,7 @@ class ReformerModel(ReformerPreTrainedModel):
             position_ids = xp.concatenate([position_ids, more], axis=1)  # [b, T]
         return input_ids, inputs_embeds, attention_mask, position_ids
 
-    def __call__(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None,
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None,
                  num_hashes=None, lsh_rotations=None, output_hidden_states=False,
                  output_attentions=False, return_dict=True):
         cfg = self.config
@@ -379,11 +379,7 @@ class ReformerModel(ReformerPreTrainedModel):
         num_hashes = cfg.num_hashes if num_hashes is None else num_hashes
         if not isinstance(num_hashes, (int, np.integer)) or isinstance(num_hashes, bool) or num_hashes < 1:
             raise ValueError(f"num_hashes must be an integer >= 1 (got {num_hashes!r})")
-        if attention_mask is not None:
-            attention_mask = xp.asarray(attention_mask)
-            if attention_mask.shape != (b, t):
-                raise ValueError(f"attention_mask has shape {tuple(attention_mask.shape)}, but the input "
-                                 f"is {(b, t)}: the mask must be (batch, seq) = {(b, t)}")
+        attention_mask = check_key_mask(attention_mask, b, t, xp)  # [b, t] bool, or None
         if position_ids is not None:
             position_ids = xp.asarray(position_ids)
             if position_ids.shape not in ((t,), (1, t), (b, t)):
@@ -432,7 +428,7 @@ class ReformerOnlyLMHead(Module):
         self.decoder = Linear(2 * config.hidden_size, config.vocab_size, bias=False)
         self.bias = np.zeros((config.vocab_size,), np.float32)
 
-    def __call__(self, x):
+    def forward(self, x):
         return self.decoder(x) + self.bias  # [b, t, 2d] -> [b, t, V]
 
 
@@ -463,7 +459,7 @@ class ReformerModelWithLMHead(ReformerPreTrainedModel, GenerationMixin):
         self.reformer = ReformerModel(config)
         self.lm_head = ReformerOnlyLMHead(config)
 
-    def __call__(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None,
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None,
                  num_hashes=None, lsh_rotations=None, output_hidden_states=False,
                  output_attentions=False, return_dict=True):
         out = self.reformer(**_body_kwargs(input_ids, attention_mask, position_ids, inputs_embeds, num_hashes,
@@ -482,7 +478,7 @@ class ReformerForMaskedLM(ReformerPreTrainedModel):
         self.reformer = ReformerModel(config)
         self.lm_head = ReformerOnlyLMHead(config)
 
-    def __call__(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None,
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None,
                  num_hashes=None, lsh_rotations=None, output_hidden_states=False,
                  output_attentions=False, return_dict=True):
         out = self.reformer(**_body_kwargs(input_ids, attention_mask, position_ids, inputs_embeds, num_hashes,

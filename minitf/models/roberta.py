@@ -22,8 +22,8 @@ from __future__ import annotations
 from .. import ops
 from ..backend import get_array_module
 from ..config import RobertaConfig
-from ..modeling import LayerNorm, Linear, Module, ModelOutput
-from .bert import (BertEmbeddings, BertModel, EncoderPreTrainedModel, _body_kwargs, span_logits)
+from ..modeling import EncoderPreTrainedModel, LayerNorm, Linear, Module, ModelOutput
+from .bert import BertEmbeddings, BertModel, _body_kwargs, span_logits
 
 
 class RobertaEmbeddings(BertEmbeddings):
@@ -69,7 +69,7 @@ class RobertaLMHead(Module):
         self.decoder = Linear(d, config.vocab_size)  # [V, d], tied
         self.bias = self.decoder.bias  # [V]
 
-    def __call__(self, x):
+    def forward(self, x):
         x = self.layer_norm(ops.gelu(self.dense(x)))  # [b, t, d]
         return self.decoder(x)  # [b, t, d] -> [b, t, V]
 
@@ -89,7 +89,7 @@ class RobertaForMaskedLM(EncoderPreTrainedModel):
         self.lm_head = RobertaLMHead(config)
         self.tie_weights()
 
-    def __call__(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  head_mask=None, inputs_embeds=None, output_attentions=False,
                  output_hidden_states=False, return_dict=True, use_cache=None):
         out = self.roberta(**_body_kwargs(input_ids, attention_mask, token_type_ids, position_ids,
@@ -106,7 +106,7 @@ class RobertaClassificationHead(Module):
         self.dense = Linear(config.hidden_size, config.hidden_size)
         self.out_proj = Linear(config.hidden_size, config.num_labels)
 
-    def __call__(self, hidden):
+    def forward(self, hidden):
         x = get_array_module(hidden).tanh(self.dense(hidden[:, 0]))  # [b, t, d] -> [b, d]
         return self.out_proj(x)  # [b, d] -> [b, num_labels]
 
@@ -123,7 +123,7 @@ class RobertaForSequenceClassification(EncoderPreTrainedModel):
         self.roberta = RobertaModel(config, add_pooling_layer=False)
         self.classifier = RobertaClassificationHead(config)
 
-    def __call__(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  head_mask=None, inputs_embeds=None, output_attentions=False,
                  output_hidden_states=False, return_dict=True, use_cache=None):
         out = self.roberta(**_body_kwargs(input_ids, attention_mask, token_type_ids, position_ids,
@@ -145,7 +145,7 @@ class RobertaForTokenClassification(EncoderPreTrainedModel):
         self.roberta = RobertaModel(config, add_pooling_layer=False)
         self.classifier = Linear(config.hidden_size, config.num_labels)
 
-    def __call__(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  head_mask=None, inputs_embeds=None, output_attentions=False,
                  output_hidden_states=False, return_dict=True, use_cache=None):
         out = self.roberta(**_body_kwargs(input_ids, attention_mask, token_type_ids, position_ids,
@@ -167,7 +167,7 @@ class RobertaForQuestionAnswering(EncoderPreTrainedModel):
         self.roberta = RobertaModel(config, add_pooling_layer=False)
         self.qa_outputs = Linear(config.hidden_size, config.num_labels)
 
-    def __call__(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  head_mask=None, inputs_embeds=None, output_attentions=False,
                  output_hidden_states=False, return_dict=True, use_cache=None):
         out = self.roberta(**_body_kwargs(input_ids, attention_mask, token_type_ids, position_ids,

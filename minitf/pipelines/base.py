@@ -160,7 +160,7 @@ class Pipeline:
     def model_accepts(self, name: str) -> bool:
         """Whether the model's forward takes the keyword `name` (DistilBERT: no token_type_ids)."""
         try:
-            params = inspect.signature(self.model.__call__).parameters
+            params = inspect.signature(self.model.forward).parameters
         except (TypeError, ValueError):
             return True
         return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
