@@ -10,8 +10,8 @@ Backends:
   Under the ``"numpy"`` backend those kernels are left out too, so the readable code runs.
 
     >>> import minitf
-    >>> minitf.backend.get_backend()              # doctest: +SKIP
-    'numba'
+    >>> minitf.backend.get_backend() in ("numba", "numpy")   # "numba" unless MINITF_BACKEND=numpy
+    True
     >>> with minitf.backend.use_backend("numpy"):  # the reference, e.g. to step through an op
     ...     pass
 

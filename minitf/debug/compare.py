@@ -1,7 +1,9 @@
 """Find the first module where minitf's numbers leave the reference's.
 
-    >>> report = compare_with_transformers(model, hf_model, input_ids=ids)   # doctest: +SKIP
-    >>> print(report)                                                        # doctest: +SKIP
+With torch and transformers installed (the reference extras, `make setup-reference`)::
+
+    report = compare_with_transformers(model, hf_model, input_ids=ids)
+    print(report)
     module                        shape          max|diff|  max|ref|
     transformer.wte               (1, 5, 768)    0.00e+00   1.2e+00
     transformer.h.0.ln_1          (1, 5, 768)    4.77e-07   9.8e+00
@@ -10,7 +12,16 @@
 
 Both models are run on the same inputs with every module's output recorded (minitf through
 `trace`, transformers through forward hooks); modules are matched by name, which is the
-checkpoint name on both sides, and compared in forward order.
+checkpoint name on both sides, and compared in forward order. The comparison itself is
+`compare_outputs`, on any two dicts of recorded outputs:
+
+    >>> ours = {"wte": np.ones((1, 2)), "h.0": np.array([[1.0, 2.5]])}
+    >>> theirs = {"wte": np.ones((1, 2)), "h.0": np.array([[1.0, 2.0]])}
+    >>> print(compare_outputs(ours, theirs, ["wte", "h.0"], atol=1e-4, rtol=1e-5))
+    module                                   shape              max|diff|  max|ref|
+    wte                                      (1, 2)             0.00e+00   1.00e+00
+    h.0                                      (1, 2)             5.00e-01   2.00e+00   <-- first divergence
+    first divergence: h.0 (max|diff| 5.00e-01 over atol 1e-04 + rtol 1e-05 * max|ref|)
 """
 from __future__ import annotations
 

@@ -1,9 +1,14 @@
 """Record what every module of a minitf model outputs, by checkpoint-style name.
 
-    >>> with trace(model) as outputs:                        # doctest: +SKIP
-    ...     model(input_ids=ids)
-    >>> outputs["transformer.h.0.attn"].shape                 # doctest: +SKIP
-    (1, 5, 768)
+    >>> import numpy as np
+    >>> from minitf import AutoModelForCausalLM
+    >>> model = AutoModelForCausalLM.from_pretrained("weights/tiny-gpt2")
+    >>> with trace(model) as outputs:
+    ...     _ = model(input_ids=np.array([[15, 99, 7]]))
+    >>> outputs["transformer.h.0.attn"].shape                 # [batch, seq, n_embd]
+    (1, 3, 32)
+    >>> list(outputs)[:4]                                     # in the order they ran
+    ['transformer.wte', 'transformer.wpe', 'transformer.h.0.ln_1', 'transformer.h.0.attn.c_attn']
 
 Because minitf's module names are the checkpoint names, they are also the names of the
 `transformers` modules, which is what `compare` uses to line the two models up.

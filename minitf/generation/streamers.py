@@ -3,9 +3,16 @@
 `generate(..., streamer=s)` calls ``s.put(ids)`` with the prompt first, then with each new
 token (batch size 1), and ``s.end()`` at the end, as transformers does.
 
-    >>> streamer = TextStreamer(tok, skip_prompt=True)                    # doctest: +SKIP
-    >>> model.generate(ids, max_new_tokens=20, streamer=streamer)          # doctest: +SKIP
-    , and the sun was shining ...          (printed word by word while it generates)
+    >>> from minitf import AutoModelForCausalLM, AutoTokenizer
+    >>> model = AutoModelForCausalLM.from_pretrained("weights/tiny-gpt2")
+    >>> tok = AutoTokenizer.from_pretrained("weights/tiny-gpt2")
+    >>> ids = tok("I love", return_tensors="np")["input_ids"]
+    >>> streamer = TextStreamer(tok, skip_prompt=True)
+    >>> _ = model.generate(ids, max_new_tokens=6, streamer=streamer)  # printed piece by piece
+     stepism? simlyism
+
+(a tiny random model: the words mean nothing; with the real GPT-2 the continuation reads as
+English, printed word by word while it generates.)
 """
 from __future__ import annotations
 

@@ -10,9 +10,17 @@ The loop is the same for every strategy:
 Greedy and beam search follow transformers' `generate` step for step (same processors in the
 same order, same beam bookkeeping), so they return the same ids; a parity test checks it.
 
-    >>> ids = tok("The cat", return_tensors="np")["input_ids"]                       # doctest: +SKIP
-    >>> out = model.generate(ids, max_new_tokens=10, do_sample=True, top_p=0.9, seed=0)  # doctest: +SKIP
-    >>> print(model.generation_stats)                                                  # doctest: +SKIP
+    >>> from minitf import AutoModelForCausalLM, AutoTokenizer
+    >>> model = AutoModelForCausalLM.from_pretrained("weights/tiny-gpt2")
+    >>> tok = AutoTokenizer.from_pretrained("weights/tiny-gpt2")
+    >>> ids = tok("The cat", return_tensors="np")["input_ids"]
+    >>> ids
+    array([[288, 444]])
+    >>> out = model.generate(ids, max_new_tokens=10, do_sample=True, top_p=0.9, seed=0)
+    >>> out.shape                       # the prompt, then the 10 new tokens
+    (1, 12)
+    >>> model.generation_stats.new_tokens
+    10
 """
 from __future__ import annotations
 

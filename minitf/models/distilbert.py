@@ -13,9 +13,12 @@ sinusoids (Vaswani et al. 2017) instead of learned vectors:
 
     PE[pos, 2i] = sin(pos / 10000^(2i/dim)),   PE[pos, 2i+1] = cos(pos / 10000^(2i/dim))
 
-    >>> model = AutoModelForSequenceClassification.from_pretrained(             # doctest: +SKIP
-    ...     "weights/tiny-distilbert-seqcls")
-    >>> model(input_ids=ids, attention_mask=mask).logits.shape                  # doctest: +SKIP
+    >>> import numpy as np
+    >>> from minitf import AutoModelForSequenceClassification
+    >>> model = AutoModelForSequenceClassification.from_pretrained("weights/tiny-distilbert-seqcls")
+    >>> ids = np.array([[101, 7, 8, 102], [101, 9, 102, 0]])
+    >>> mask = np.array([[1, 1, 1, 1], [1, 1, 1, 0]])
+    >>> model(input_ids=ids, attention_mask=mask).logits.shape   # [batch, num_labels]
     (2, 2)
 """
 from __future__ import annotations

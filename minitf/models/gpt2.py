@@ -9,10 +9,12 @@ Attribute names are the checkpoint names (`transformer.h.0.attn.c_attn.weight`),
 (transformers calls the class `Conv1D`, but it is a matrix product): weights stored [in, out],
 applied as `x @ W + b`.
 
-    >>> from minitf import AutoModelForCausalLM                      # doctest: +SKIP
-    >>> model = AutoModelForCausalLM.from_pretrained("gpt2")           # doctest: +SKIP
-    >>> model(input_ids=np.array([[15496, 995]])).logits.shape         # doctest: +SKIP
-    (1, 2, 50257)
+    >>> from minitf import AutoModelForCausalLM
+    >>> model = AutoModelForCausalLM.from_pretrained("weights/tiny-gpt2")  # ("gpt2": the real one)
+    >>> model(input_ids=np.array([[15, 99]])).logits.shape   # [batch, seq, vocab_size]
+    (1, 2, 557)
+    >>> model.lm_head.weight is model.transformer.wte.weight   # the head is the tied embedding
+    True
 """
 from __future__ import annotations
 

@@ -12,13 +12,15 @@ side, and lets the tokens of `global_attention_mask` see, and be seen by, every 
 their own projections `query_global`, `key_global`, `value_global`:
 
     >>> import numpy as np
-    >>> from minitf import LongformerModel                                        # doctest: +SKIP
-    >>> model = LongformerModel.from_pretrained("weights/tiny-longformer")        # doctest: +SKIP
+    >>> from minitf import LongformerModel
+    >>> model = LongformerModel.from_pretrained("weights/tiny-longformer-base")
     >>> ids = np.array([[0, 31, 41, 59, 26, 53, 2]])
     >>> g = np.zeros_like(ids); g[:, 0] = 1               # <s> attends to everything
-    >>> out = model(ids, global_attention_mask=g, output_attentions=True)        # doctest: +SKIP
-    >>> out.last_hidden_state.shape, out.attentions[0].shape                     # doctest: +SKIP
-    ((1, 7, 32), (1, 4, 7, 6))
+    >>> out = model(ids, global_attention_mask=g, output_attentions=True)
+    >>> out.last_hidden_state.shape, out.attentions[0].shape
+    ((1, 7, 32), (1, 4, 7, 10))
+    >>> model.config.attention_window[0]                   # 1 global column + 8 + 1 band
+    8
 
 `attention_window` is one even int or one per layer. As in transformers, the batch is padded
 to a multiple of the largest window (with pad_token_id, attention_mask 0) and the outputs are

@@ -15,7 +15,13 @@ what differs is small and written here:
   embeddings, + bias) and `classifier` (dense -> tanh -> out_proj on the <s> token; there is no
   pooler in the task models).
 
-    >>> model = AutoModelForMaskedLM.from_pretrained("weights/tiny-roberta-mlm")  # doctest: +SKIP
+    >>> import numpy as np
+    >>> from minitf import AutoModelForMaskedLM
+    >>> model = AutoModelForMaskedLM.from_pretrained("weights/tiny-roberta-mlm")
+    >>> model(input_ids=np.array([[0, 31, 41, 2]])).logits.shape   # <s> ... </s>
+    (1, 4, 1000)
+    >>> model.lm_head.decoder.weight is model.roberta.embeddings.word_embeddings.weight
+    True
 """
 from __future__ import annotations
 

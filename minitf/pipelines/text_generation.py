@@ -1,10 +1,21 @@
 """text-generation: continue a prompt with a causal language model (chapter 1 of the course).
 
-    >>> generator = pipeline("text-generation", model="gpt2")                          # doctest: +SKIP
-    >>> generator("In this course, we will teach you how to", max_length=30,
-    ...           num_return_sequences=2)                                              # doctest: +SKIP
+With the course's GPT-2 (sampled, so the continuations change from run to run)::
+
+    generator = pipeline("text-generation", model="gpt2")
+    generator("In this course, we will teach you how to", max_length=30, num_return_sequences=2)
     [{'generated_text': 'In this course, we will teach you how to ...'},
      {'generated_text': 'In this course, we will teach you how to ...'}]
+
+The same call on the committed tiny random GPT-2 (its config, unlike gpt2's, does not ask for
+sampling, so do_sample=True is given):
+
+    >>> from minitf import pipeline
+    >>> generator = pipeline("text-generation", model="weights/tiny-gpt2")
+    >>> out = generator("In this course, we will teach you how to", max_length=30,
+    ...                 num_return_sequences=2, do_sample=True)
+    >>> len(out), all(r["generated_text"].startswith("In this course, we will") for r in out)
+    (2, True)
 
 As in transformers 4.x: one prompt gives a list of dicts, a list of prompts a list of such
 lists; `return_full_text=False` returns only the continuation; the model config's
