@@ -39,6 +39,9 @@ from .config import LongformerConfig
 from .models import LongformerForMaskedLM, LongformerForSequenceClassification, LongformerModel
 from .config import ReformerConfig
 from .models import ReformerForMaskedLM, ReformerModel, ReformerModelWithLMHead
+from .config import BartConfig, MarianConfig
+from .models import (AutoModelForSeq2SeqLM, BartForConditionalGeneration,
+                     BartForSequenceClassification, BartModel, MarianModel, MarianMTModel)
 from .pipelines import pipeline
 from .tokenizers import AutoTokenizer
 
@@ -60,3 +63,6 @@ __all__ += ["LongformerConfig", "LongformerModel", "LongformerForMaskedLM",
             "LongformerForSequenceClassification"]
 __all__ += ["ReformerConfig", "ReformerModel", "ReformerModelWithLMHead", "ReformerForMaskedLM"]
 __all__ += ["GenerationConfig", "set_seed"]
+__all__ += ["BartConfig", "MarianConfig", "AutoModelForSeq2SeqLM", "BartModel",
+            "BartForConditionalGeneration", "BartForSequenceClassification", "MarianModel",
+            "MarianMTModel"]

@@ -258,6 +258,9 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
                                help=f"set {name}=False")
         elif f.kind == "ids":
             group.add_argument(*flags, dest=name, type=int, nargs="+", metavar="ID", help=f.help)
+        elif f.kind == "id_lists":  # --bad-words-ids 5 --bad-words-ids 7 8: [[5], [7, 8]]
+            group.add_argument(*flags, dest=name, type=int, nargs="+", action="append",
+                               metavar="ID", help=f.help + " (repeatable)")
         elif f.kind == "strs":
             group.add_argument(*flags, dest=name, action="append", metavar="TEXT",
                                help=f.help + " (repeatable)")

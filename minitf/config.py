@@ -207,9 +207,57 @@ class LongformerConfig(RobertaConfig):
                 "sep_token_id": 2}
 
 
+class BartConfig(PretrainedConfig):
+    """BART's hyper-parameters (transformers' BartConfig defaults, those of bart-large): an
+    encoder and a decoder of `encoder_layers` / `decoder_layers` post-norm layers, d_model
+    wide. <s>=0 <pad>=1 </s>=2; the decoder starts from </s> (decoder_start_token_id=2) and
+    generation forces </s> at max_length (forced_eos_token_id=2). DistilBART checkpoints are
+    BART with fewer decoder layers."""
+
+    model_type = "bart"
+    defaults = {
+        "vocab_size": 50265, "max_position_embeddings": 1024, "d_model": 1024,
+        "encoder_layers": 12, "encoder_ffn_dim": 4096, "encoder_attention_heads": 16,
+        "decoder_layers": 12, "decoder_ffn_dim": 4096, "decoder_attention_heads": 16,
+        "activation_function": "gelu", "dropout": 0.1, "attention_dropout": 0.0,
+        "activation_dropout": 0.0, "classifier_dropout": 0.0, "init_std": 0.02,
+        "encoder_layerdrop": 0.0, "decoder_layerdrop": 0.0, "scale_embedding": False,
+        "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2, "decoder_start_token_id": 2,
+        "forced_eos_token_id": 2, "is_encoder_decoder": True,
+    }
+    attribute_map = {"hidden_size": "d_model", "num_attention_heads": "encoder_attention_heads",
+                     "num_hidden_layers": "encoder_layers", "initializer_range": "init_std"}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # old BART configs spell "force BOS" this way (transformers 4.x reads it the same)
+        if self.__dict__.get("forced_bos_token_id") is None and kwargs.get("force_bos_token_to_be_generated"):
+            self.forced_bos_token_id = self.bos_token_id
+
+
+class MarianConfig(BartConfig):
+    """Marian (the Helsinki-NLP opus-mt translation models): BART's layers with static
+    sinusoidal positions and no embedding layer norm. The decoder starts from <pad>, </s>=0;
+    `share_encoder_decoder_embeddings=False` gives the decoder its own `decoder_vocab_size`."""
+
+    model_type = "marian"
+    defaults = {
+        **BartConfig.defaults, "vocab_size": 58101, "decoder_vocab_size": None,
+        "pad_token_id": 58100, "bos_token_id": None, "eos_token_id": 0,
+        "decoder_start_token_id": 58100, "forced_eos_token_id": 0,
+        "share_encoder_decoder_embeddings": True,
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.decoder_vocab_size is None:
+            self.decoder_vocab_size = self.vocab_size
+
+
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     "gpt2": GPT2Config, "bert": BertConfig, "distilbert": DistilBertConfig, "roberta": RobertaConfig,
-    "reformer": ReformerConfig, "longformer": LongformerConfig,
+    "reformer": ReformerConfig, "longformer": LongformerConfig, "bart": BartConfig,
+    "marian": MarianConfig,
 }
 
 

@@ -261,10 +261,10 @@ class PreTrainedModel(Module):
         for name, p in self.named_parameters():
             if name in self.tied_keys:
                 continue
-            if p.ndim >= 2:
-                p[...] = rng.normal(0.0, std, size=p.shape).astype(p.dtype)
-            elif name.endswith("bias"):
+            if name.endswith("bias"):  # BART's final_logits_bias is [1, vocab]: still a bias
                 p[...] = 0
+            elif p.ndim >= 2:
+                p[...] = rng.normal(0.0, std, size=p.shape).astype(p.dtype)
             else:
                 p[...] = 1
         self.tie_weights()
@@ -431,10 +431,10 @@ class EncoderPreTrainedModel(PreTrainedModel):
         out = {}
         for n in names:
             p = expected[n]
-            if p.ndim >= 2:
-                out[n] = rng.normal(0.0, std, size=p.shape).astype(np.float32)
-            elif n.endswith("bias"):
+            if n.endswith("bias"):
                 out[n] = np.zeros(p.shape, np.float32)
+            elif p.ndim >= 2:
+                out[n] = rng.normal(0.0, std, size=p.shape).astype(np.float32)
             else:
                 out[n] = np.ones(p.shape, np.float32)
         return out

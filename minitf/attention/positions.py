@@ -27,15 +27,28 @@ import numpy as np
 from ..backend import get_array_module
 
 
-def sinusoidal_positions(n_positions: int, dim: int) -> np.ndarray:
-    """[n_positions, dim] float32: column 2i holds sin(pos / 10000^(2i/dim)), column 2i+1 the cos
-    of the same angle (the layout of DistilBERT's `sinusoidal_pos_embds`)."""
+def sinusoidal_positions(n_positions: int, dim: int, halves: bool = False) -> np.ndarray:
+    """[n_positions, dim] float32 of sin(pos / 10000^(2i/dim)) and cos of the same angle.
+
+    Interleaved (column 2i the sin, 2i+1 the cos: DistilBERT's `sinusoidal_pos_embds`), or with
+    `halves` every sin first and then every cos (Marian's static positions):
+
+        >>> sinusoidal_positions(2, 4).astype(float).round(3).tolist()
+        [[0.0, 1.0, 0.0, 1.0], [0.841, 0.54, 0.01, 1.0]]
+        >>> sinusoidal_positions(2, 4, halves=True).astype(float).round(3).tolist()
+        [[0.0, 0.0, 1.0, 1.0], [0.841, 0.01, 0.54, 1.0]]
+    """
     pos = np.arange(n_positions, dtype=np.float64)[:, None]  # [P, 1]
     j = np.arange(dim)  # [dim]
     angle = pos / np.power(10000.0, 2 * (j // 2) / dim)  # [P, dim]
     out = np.empty((n_positions, dim), np.float32)
-    out[:, 0::2] = np.sin(angle[:, 0::2])
-    out[:, 1::2] = np.cos(angle[:, 1::2])
+    if halves:
+        n_sin = (dim + 1) // 2
+        out[:, :n_sin] = np.sin(angle[:, 0::2])
+        out[:, n_sin:] = np.cos(angle[:, 1::2])
+    else:
+        out[:, 0::2] = np.sin(angle[:, 0::2])
+        out[:, 1::2] = np.cos(angle[:, 1::2])
     return out
 
 

@@ -33,7 +33,7 @@ CONFIG_NAME = "generation_config.json"
 
 class Field(NamedTuple):
     default: object
-    kind: str  # int, float, bool, ids (an int or a list of ints), strs, early_stopping
+    kind: str  # int, float, bool, ids (an int or a list of ints), id_lists, strs, early_stopping
     help: str
 
 
@@ -63,6 +63,8 @@ FIELDS: dict[str, Field] = {
     "length_penalty": Field(1.0, "float", "beam search: scores are divided by length ** this"),
     "forced_bos_token_id": Field(None, "int", "force this token as the first one generated after a one-token start"),
     "forced_eos_token_id": Field(None, "ids", "force this token (or one of these) when max_length is reached"),
+    "bad_words_ids": Field(None, "id_lists", "never generate these token sequences (a list of id "
+                                             "lists; Marian bans its pad token with [[pad]])"),
     "suppress_tokens": Field(None, "ids", "never generate these tokens"),
     "begin_suppress_tokens": Field(None, "ids", "do not generate these as the first new token"),
     # output
@@ -71,6 +73,8 @@ FIELDS: dict[str, Field] = {
     "pad_token_id": Field(None, "int", "padding, and what finished sequences are filled with (default: EOS)"),
     "bos_token_id": Field(None, "int", "the start token when generate() is given no input_ids"),
     "eos_token_id": Field(None, "ids", "end-of-sequence token(s): a sequence stops after one"),
+    "decoder_start_token_id": Field(None, "int", "encoder-decoders: the token the decoder starts "
+                                                 "from (BART: </s>, Marian: <pad>)"),
     # randomness
     "seed": Field(None, "int", "minitf: seed for sampling, so the same call gives the same ids "
                                "(without it, the generator minitf.set_seed seeds)"),

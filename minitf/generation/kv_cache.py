@@ -85,3 +85,75 @@ class KVCache:
 
     def __repr__(self):
         return f"KVCache(n_layer={self.n_layer}, length={self.get_seq_length()}, nbytes={self.nbytes})"
+
+
+class EncoderDecoderCache:
+    """The cache of an encoder-decoder (BART, Marian, Whisper): two parts per decoder layer.
+
+    - self-attention: the decoder's own keys and values, a `KVCache` that grows by one row
+      per generated token;
+    - cross-attention: the keys and values of the *encoder output*, computed at the first step
+      and then only read (the source does not change while the target grows).
+
+    Beam search reorders the self-attention part (each beam continues from its parent). The
+    cross-attention part is left alone: the beams of one source all hold the same rows.
+
+        >>> import numpy as np
+        >>> cache = EncoderDecoderCache(n_layer=1)
+        >>> cache.cross_attention[0] is None                # filled by the first decoder step
+        True
+        >>> _ = cache.update(0, np.ones((2, 1, 1, 4)), np.ones((2, 1, 1, 4)))
+        >>> cache.get_seq_length()
+        1
+    """
+
+    def __init__(self, n_layer: int, capacity: int = 0):
+        self.self_attention_cache = KVCache(n_layer, capacity)
+        self.cross_attention: list = [None] * n_layer  # per layer: (k, v) [b, heads, src, hd]
+
+    @property
+    def n_layer(self) -> int:
+        return self.self_attention_cache.n_layer
+
+    def get_seq_length(self, layer: int = 0) -> int:
+        """Target tokens seen so far (the decoder positions already in the cache)."""
+        return self.self_attention_cache.get_seq_length(layer)
+
+    def update(self, layer: int, k, v):
+        """Append the decoder's new keys/values for `layer` (see `KVCache.update`)."""
+        return self.self_attention_cache.update(layer, k, v)
+
+    def reorder(self, index) -> None:
+        self.self_attention_cache.reorder(index)
+
+    def crop(self, length: int) -> None:
+        self.self_attention_cache.crop(length)
+
+    @property
+    def nbytes(self) -> int:
+        cross = sum(int(a.nbytes) for kv in self.cross_attention if kv is not None for a in kv)
+        return self.self_attention_cache.nbytes + cross
+
+    def to_legacy(self) -> tuple:
+        """transformers' legacy format: (self k, self v, cross k, cross v) per layer."""
+        own = self.self_attention_cache.to_legacy()
+        return tuple(own[i] + tuple(self.cross_attention[i] or (None, None))
+                     for i in range(self.n_layer))
+
+    @classmethod
+    def from_legacy(cls, past) -> "EncoderDecoderCache":
+        cache = cls(len(past))
+        for i, layer in enumerate(past):
+            if len(layer) != 4:
+                raise ValueError(f"past_key_values[{i}] has {len(layer)} arrays; an encoder-decoder "
+                                 f"layer's cache holds 4 (self k, self v, cross k, cross v)")
+            cache.update(i, layer[0], layer[1])
+            cache.cross_attention[i] = (layer[2], layer[3])
+        return cache
+
+    def __len__(self):
+        return self.n_layer
+
+    def __repr__(self):
+        return (f"EncoderDecoderCache(n_layer={self.n_layer}, length={self.get_seq_length()}, "
+                f"nbytes={self.nbytes})")

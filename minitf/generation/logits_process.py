@@ -154,6 +154,36 @@ class MinNewTokensLogitsProcessor:
         return scores
 
 
+class NoBadWordsLogitsProcessor:
+    """Never generate the sequences in `bad_words_ids`: a one-token entry is banned everywhere;
+    for a longer one, its last token is banned where the sequence ends with the rest."""
+
+    def __init__(self, bad_words_ids):
+        if not isinstance(bad_words_ids, (list, tuple)) or not all(
+                isinstance(w, (list, tuple)) and w and all(isinstance(i, (int, np.integer)) and i >= 0 for i in w)
+                for w in bad_words_ids):
+            raise ValueError(f"bad_words_ids must be a list of non-empty lists of token ids "
+                             f"(got {bad_words_ids!r})")
+        self.single = sorted({int(w[0]) for w in bad_words_ids if len(w) == 1})
+        self.longer = [[int(i) for i in w] for w in bad_words_ids if len(w) > 1]
+
+    def __call__(self, input_ids, scores):
+        scores = scores.copy()
+        vocab = scores.shape[-1]
+        for token in self.single + [w[-1] for w in self.longer]:
+            if token >= vocab:
+                raise ValueError(f"bad_words_ids holds token id {token}, but the model's vocabulary "
+                                 f"has {vocab} entries")
+        if self.single:
+            scores[:, self.single] = NEG_INF
+        for word in self.longer:
+            prefix = word[:-1]
+            if input_ids.shape[1] >= len(prefix):
+                hit = (input_ids[:, input_ids.shape[1] - len(prefix):] == prefix).all(axis=1)  # [rows]
+                scores[hit, word[-1]] = NEG_INF
+        return scores
+
+
 class ForcedBOSTokenLogitsProcessor:
     """Make `bos_token_id` the only possible token when the sequence has one token (an
     encoder-decoder's decoder start: mBART's target-language token)."""
@@ -278,6 +308,8 @@ def build_processors(config, *, prompt_length: int, eos_token_ids, max_length: i
                                                              c.frequency_penalty or 0.0, prompt_length))
     if c.no_repeat_ngram_size:
         procs.append(NoRepeatNGramLogitsProcessor(c.no_repeat_ngram_size, prompt_mask))
+    if c.bad_words_ids:
+        procs.append(NoBadWordsLogitsProcessor(c.bad_words_ids))
     if c.min_length and eos_token_ids:
         procs.append(MinLengthLogitsProcessor(c.min_length, eos_token_ids, prompt_mask))
     if c.min_new_tokens and eos_token_ids:

@@ -36,13 +36,14 @@ class GenerationStats:
     kv_cache_peak_bytes: int = 0
     weight_bytes: int = 0
     kernel_compile_s: float = 0.0  # one-time kernel compile/load for this model, before the clock
+    encoder_time: float = 0.0  # seconds of an encoder-decoder's one encoder pass (in the TTFT)
     _start: float = 0.0
 
     def start(self):
         self._start = time.perf_counter()
 
     def first_token(self):
-        self.time_to_first_token = time.perf_counter() - self._start
+        self.time_to_first_token = time.perf_counter() - self._start + self.encoder_time
         self._last = time.perf_counter()
 
     def step(self):
@@ -51,7 +52,7 @@ class GenerationStats:
         self._last = now
 
     def finish(self, cache=None):
-        self.total_time = time.perf_counter() - self._start
+        self.total_time = time.perf_counter() - self._start + self.encoder_time
         self.note_cache(cache)
 
     def note_cache(self, cache):
@@ -74,14 +75,17 @@ class GenerationStats:
                 "time_per_output_token_s": self.time_per_output_token,
                 "tokens_per_second": self.tokens_per_second, "total_time_s": self.total_time,
                 "kv_cache_peak_bytes": self.kv_cache_peak_bytes, "weight_bytes": self.weight_bytes,
-                "kernel_compile_s": self.kernel_compile_s}
+                "kernel_compile_s": self.kernel_compile_s, "encoder_time_s": self.encoder_time}
 
     def __str__(self) -> str:
         mb = 1024 * 1024
+        encoder = ([f"  of which encoder     {self.encoder_time * 1e3:.1f} ms   (once per call)"]
+                   if self.encoder_time else [])
         return "\n".join([
             f"prompt tokens          {self.prompt_tokens}   (batch {self.batch_size})",
             f"new tokens             {self.new_tokens}",
             f"time to first token    {self.time_to_first_token * 1e3:.1f} ms",
+            *encoder,
             f"kernel compilation     {self.kernel_compile_s:.2f} s   (once, at model load; not in "
             f"the times here)",
             f"time per output token  {self.time_per_output_token * 1e3:.1f} ms",

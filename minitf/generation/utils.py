@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import time
 import warnings
 from typing import NamedTuple
 
@@ -39,6 +40,7 @@ from .logits_process import build_processors, merge_custom
 from .seed import sampling_rng
 from .stats import GenerationStats
 from .stopping import EosTokenCriteria, MaxLengthCriteria, StoppingCriteriaList, StopStringCriteria
+from ..user_warnings import user_stacklevel
 
 _BEAM_NEG = np.float32(-1.0e9)  # transformers' "this beam is out" score
 
@@ -60,8 +62,12 @@ class _Run(NamedTuple):
 class GenerationMixin:
     """Adds `generate()` to a model whose forward returns `.logits` [batch, t, vocab].
 
-    Two hooks let a family plug in without branches in the loop:
+    Three hooks let a family plug in without branches in the loop:
 
+    - `generation_start(input_ids, attention_mask, config, model_kwargs, expand)` -> the
+      sequences the loop extends, their mask and the keyword arguments of every step (a
+      decoder extends the prompt itself; an encoder-decoder runs its encoder once here and
+      starts the decoder from `decoder_start_token_id`, see `encoder_decoder.py`);
     - `prepare_inputs_for_generation(input_ids, past_key_values, attention_mask, **kw)` ->
       the forward's keyword arguments for one step (the default feeds the tokens the cache has
       not seen; GPT-2 adds positions that skip the left padding);
@@ -88,6 +94,15 @@ class GenerationMixin:
         self.__dict__["_generation_config"] = value
 
     # -- hooks a model family may override ----------------------------------------------------
+    def generation_start(self, input_ids, attention_mask, config, model_kwargs: dict, expand: int):
+        """(sequences [batch, start], their mask, model kwargs for every step). A decoder-only
+        model continues the prompt, which must then be left-padded."""
+        if input_ids.shape[0] > 1 and (attention_mask[:, -1] == 0).any():
+            warnings.warn("a prompt is right-padded (attention_mask ends in 0); decoder-only models "
+                          "need left padding: set tokenizer.padding_side = 'left'",
+                          stacklevel=user_stacklevel())
+        return input_ids, attention_mask, model_kwargs
+
     def new_cache(self, capacity: int = 0):
         """The KV cache for one generation; None: this model has none (full recompute)."""
         return None
@@ -134,7 +149,6 @@ class GenerationMixin:
         self._check_model_kwargs(model_kwargs)
         config.validate(stacklevel=2)
         ids = _as_ids(input_ids, config.bos_token_id)
-        batch, prompt_len = ids.shape
         eos_ids = _eos_list(config.eos_token_id if config.eos_token_id is not None
                             else self.config.eos_token_id)
         pad_token_id = config.pad_token_id
@@ -143,14 +157,23 @@ class GenerationMixin:
         if pad_token_id is None and eos_ids:
             pad_token_id = eos_ids[0]  # as transformers: pad finished sequences with EOS
         mask = _attention_mask(ids, attention_mask, pad_token_id, eos_ids)
-        max_length = self._max_length(config, prompt_len, "max_length" in given)
         n_ret = config.num_return_sequences
         _check_strategy(config.do_sample, config.num_beams, n_ret, streamer, config.early_stopping)
         min_new = config.min_new_tokens or 0
         if not isinstance(min_new, (int, np.integer)) or min_new < 0:
             raise ValueError(f"min_new_tokens must be >= 0 (got {config.min_new_tokens!r})")
-
         expand = config.num_beams if config.num_beams > 1 else n_ret
+        source_len = ids.shape[1]
+        # the kernels are compiled before the clock starts (normally already at load: then 0 here)
+        self.kernel_compile_seconds = (getattr(self, "kernel_compile_seconds", 0.0)
+                                       + warm_up(getattr(self, "dtype", np.float32), getattr(self, "device", "cpu")))
+        started = time.perf_counter()
+        ids, mask, model_kwargs = self.generation_start(ids, mask, config, model_kwargs, expand)
+        # an encoder-decoder's one encoder pass, reported inside the time to first token
+        start_seconds = time.perf_counter() - started if getattr(self.config, "is_encoder_decoder", False) else 0.0
+        batch, prompt_len = ids.shape
+        max_length = self._max_length(config, prompt_len, "max_length" in given)
+
         rows_ids, rows_mask = np.repeat(ids, expand, axis=0), np.repeat(mask, expand, axis=0)
         procs = build_processors(config, prompt_length=prompt_len, eos_token_ids=eos_ids,
                                  max_length=max_length, prompt_mask=rows_mask, custom=logits_processor)
@@ -161,12 +184,10 @@ class GenerationMixin:
             stopping.append(StopStringCriteria(tokenizer, config.stop_strings))
         stopping.extend(merge_custom(stopping, stopping_criteria, "stopping criterion", "stopping_criteria"))
 
-        # kernels are compiled before the clock starts (normally already at load: then 0 here)
-        self.kernel_compile_seconds = (getattr(self, "kernel_compile_seconds", 0.0)
-                                       + warm_up(getattr(self, "dtype", np.float32), getattr(self, "device", "cpu")))
-        stats = GenerationStats(batch_size=batch * n_ret, prompt_tokens=prompt_len,
+        stats = GenerationStats(batch_size=batch * n_ret, prompt_tokens=source_len,
                                 weight_bytes=self.weight_bytes(),
-                                kernel_compile_s=self.kernel_compile_seconds)
+                                kernel_compile_s=self.kernel_compile_seconds,
+                                encoder_time=start_seconds)
         self.generation_stats = stats
         rng = sampling_rng(config.seed)
         if max_length == prompt_len:  # max_new_tokens=0: nothing to do
@@ -410,9 +431,6 @@ def _attention_mask(ids, attention_mask, pad_id, eos_ids):
             return (ids != pad_id).astype(np.int64)
         return np.ones_like(ids)
     mask = check_mask(to_numpy(attention_mask), ids.shape).astype(np.int64)  # [b, t] of 0/1
-    if ids.shape[0] > 1 and (mask[:, -1] == 0).any():
-        warnings.warn("a prompt is right-padded (attention_mask ends in 0); decoder-only models "
-                      "need left padding: set tokenizer.padding_side = 'left'", stacklevel=3)
     return mask
 
 

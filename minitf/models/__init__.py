@@ -10,6 +10,9 @@ from .distilbert import (DistilBertForMaskedLM, DistilBertForQuestionAnswering,
 from .gpt2 import GPT2LMHeadModel, GPT2Model
 from .longformer import LongformerForMaskedLM, LongformerForSequenceClassification, LongformerModel
 from .reformer import ReformerForMaskedLM, ReformerModel, ReformerModelWithLMHead
+from .auto import AutoModelForSeq2SeqLM
+from .bart import BartForConditionalGeneration, BartForSequenceClassification, BartModel
+from .marian import MarianModel, MarianMTModel
 from .roberta import (RobertaForMaskedLM, RobertaForQuestionAnswering,
                       RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel)
 
@@ -24,3 +27,5 @@ __all__ = ["AutoModel", "AutoModelForCausalLM", "AutoModelForMaskedLM",
            "RobertaForTokenClassification", "RobertaForQuestionAnswering"]
 __all__ += ["LongformerModel", "LongformerForMaskedLM", "LongformerForSequenceClassification"]
 __all__ += ["ReformerModel", "ReformerModelWithLMHead", "ReformerForMaskedLM"]
+__all__ += ["AutoModelForSeq2SeqLM", "BartModel", "BartForConditionalGeneration",
+            "BartForSequenceClassification", "MarianModel", "MarianMTModel"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..config import AutoConfig
 from ..hub import resolve
+from .bart import BartForConditionalGeneration, BartForSequenceClassification, BartModel
 from .bert import (BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification,
                    BertForTokenClassification, BertModel)
 from .distilbert import (DistilBertForMaskedLM, DistilBertForQuestionAnswering,
@@ -17,26 +18,30 @@ from .distilbert import (DistilBertForMaskedLM, DistilBertForQuestionAnswering,
                          DistilBertModel)
 from .gpt2 import GPT2LMHeadModel, GPT2Model
 from .longformer import LongformerForMaskedLM, LongformerForSequenceClassification, LongformerModel
+from .marian import MarianModel, MarianMTModel
 from .reformer import ReformerForMaskedLM, ReformerModel, ReformerModelWithLMHead
 from .roberta import (RobertaForMaskedLM, RobertaForQuestionAnswering,
                       RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel)
 
 MODEL_CLASSES: dict[str, dict[str, type]] = {
     "base": {"reformer": ReformerModel, "gpt2": GPT2Model, "bert": BertModel, "distilbert": DistilBertModel,
-             "roberta": RobertaModel, "longformer": LongformerModel},
+             "roberta": RobertaModel, "longformer": LongformerModel, "bart": BartModel,
+             "marian": MarianModel},
     "causal-lm": {"reformer": ReformerModelWithLMHead, "gpt2": GPT2LMHeadModel},
     "masked-lm": {"reformer": ReformerForMaskedLM, "bert": BertForMaskedLM, "distilbert": DistilBertForMaskedLM,
                   "roberta": RobertaForMaskedLM, "longformer": LongformerForMaskedLM},
     "sequence-classification": {"bert": BertForSequenceClassification,
                                 "distilbert": DistilBertForSequenceClassification,
                                 "roberta": RobertaForSequenceClassification,
-                                "longformer": LongformerForSequenceClassification},
+                                "longformer": LongformerForSequenceClassification,
+                                "bart": BartForSequenceClassification},
     "token-classification": {"bert": BertForTokenClassification,
                              "distilbert": DistilBertForTokenClassification,
                              "roberta": RobertaForTokenClassification},
     "question-answering": {"bert": BertForQuestionAnswering,
                            "distilbert": DistilBertForQuestionAnswering,
                            "roberta": RobertaForQuestionAnswering},
+    "seq2seq-lm": {"bart": BartForConditionalGeneration, "marian": MarianMTModel},
 }
 
 
@@ -93,3 +98,7 @@ class AutoModelForTokenClassification(_AutoModel):
 
 class AutoModelForQuestionAnswering(_AutoModel):
     task = "question-answering"
+
+
+class AutoModelForSeq2SeqLM(_AutoModel):
+    task = "seq2seq-lm"
