@@ -93,8 +93,8 @@ def _tour_text_classification(allow_download: bool):
 
 
 def _tour_zero_shot(allow_download: bool):
-    classifier = _tour_pipeline("zero-shot-classification", "FacebookAI/roberta-large-mnli",
-                                _offline("tiny-bert-nli", "NLI"), allow_download)
+    classifier = _tour_pipeline("zero-shot-classification", "facebook/bart-large-mnli",
+                                _offline("tiny-bart-mnli", "BART-MNLI"), allow_download)
     if classifier is None:
         return
     text = "This is a course about the Transformers library"
@@ -175,6 +175,41 @@ def _tour_text_generation(allow_download: bool):
     print()
 
 
+NO_SEQ2SEQ = ("offline there is no real {what} checkpoint in the package registry, so this is "
+              "the committed {name}: a tiny {arch} with random weights, so the text means nothing; "
+              "the machinery (encoder once, decoder with beam search) is the same")
+
+
+def _tour_summarization(allow_download: bool):
+    summarizer = _tour_pipeline("summarization", "sshleifer/distilbart-cnn-12-6", [(
+        WEIGHTS / "tiny-bart", NO_SEQ2SEQ.format(what="BART", name="tiny-bart", arch="BART"))],
+        allow_download)
+    if summarizer is None:
+        return
+    text = ("America has changed dramatically during recent years. Not only has the number of "
+            "graduates in traditional engineering disciplines such as mechanical, civil, "
+            "electrical, chemical, and aeronautical engineering declined, but in most of the "
+            "premier American universities engineering curricula now concentrate on and "
+            "encourage largely the study of engineering science.")
+    limit = {} if summarizer.model.config.max_position_embeddings >= 512 else {"max_length": 24}
+    _show(f"summarizer({text[:40] + '...'!r}{', max_length=24' if limit else ''})",
+          summarizer(text, **limit))
+
+
+def _tour_translation(allow_download: bool):
+    translator = _tour_pipeline("translation", "Helsinki-NLP/opus-mt-fr-en", [(
+        WEIGHTS / "tiny-marian", NO_SEQ2SEQ.format(what="Marian", name="tiny-marian", arch="Marian"))],
+        allow_download)
+    if translator is None:
+        return
+    text = "Ce cours est produit par Hugging Face."
+    _show(f"translator({text!r})", translator(text))
+    stats = translator.model.generation_stats
+    print(f"  (encoder once: {stats.encoder_time * 1e3:.1f} ms; {stats.new_tokens} decoder steps "
+          f"reusing its cross-attention keys/values)")
+    print()
+
+
 # in the order of chapter 1 of the course
 TOUR = {
     "sentiment-analysis": _tour_text_classification,
@@ -184,6 +219,8 @@ TOUR = {
     "ner": _tour_ner,
     "question-answering": _tour_question_answering,
     "feature-extraction": _tour_feature_extraction,
+    "summarization": _tour_summarization,
+    "translation": _tour_translation,
 }
 TOUR_ALIASES = {"text-classification": "sentiment-analysis", "token-classification": "ner",
                 "sentence-similarity": "feature-extraction"}

@@ -29,7 +29,7 @@ def test_tour_offline_understanding_tasks(capsys, monkeypatch, tmp_path):
     for task in tasks:
         assert f"== {task} ==" in out
     assert out.count("no real fine-tuned") == 5 and "random weights" in out
-    assert "tiny-distilbert-seqcls" in out and "tiny-bert-nli" in out and "tiny-roberta-mlm" in out
+    assert "tiny-distilbert-seqcls" in out and "tiny-bart-mnli" in out and "tiny-roberta-mlm" in out
     assert "{'label': " in out and "'labels': [" in out and "'token_str': " in out
     assert "'entity_group': " in out and "'answer': " in out
     assert "about <mask> models" in out                    # the model's own mask token

@@ -1,7 +1,7 @@
 """Make the committed golden fixtures for the encoder-decoders with transformers (run by hand or
 by `make fixtures`; needs the 'reference' extra).
 
-    python weights/make_fixtures_seq2seq.py
+    python weights/make_fixtures_seq2seq.py [--pipelines-only]
 
 Writes
 - tiny random checkpoints (d_model 32, 4 heads, ffn 64, 64 positions; weights drawn with std
@@ -19,7 +19,10 @@ Writes
   right-padded batch of sources: logits, the encoder's last hidden state, decoder hidden
   states, self and cross attentions, the classifier's logits; and the ids of generate() for
   greedy, beam and sampling-free variants (with and without the cache), with their arguments
-  in seq2seq_cases.json. Inputs are stored, so the tests need neither torch nor a tokenizer.
+  in seq2seq_cases.json. Inputs are stored, so the tests need neither torch nor a tokenizer;
+- tests/fixtures/seq2seq_pipelines_expected.json: what transformers' summarization,
+  text2text-generation, translation and zero-shot-classification pipelines return on these
+  checkpoints for the calls in `PIPELINE_CALLS` (--pipelines-only redoes just this file).
 """
 from __future__ import annotations
 
@@ -33,6 +36,24 @@ ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "weights"
 EXPECTED = ROOT / "tests" / "fixtures" / "seq2seq_expected.npz"
 CASES = ROOT / "tests" / "fixtures" / "seq2seq_cases.json"
+PIPELINES = ROOT / "tests" / "fixtures" / "seq2seq_pipelines_expected.json"
+
+# (task, folder, inputs, call kwargs): the pipeline calls compared with transformers'
+PIPELINE_CALLS = [
+    ("summarization", "tiny-bart", "America has changed dramatically during recent years. The "
+     "number of engineering graduates in the U.S. has declined.", dict(max_length=16)),
+    ("summarization", "tiny-distilbart", ["The cat sat on the mat.", "Paris is the capital of France."],
+     dict(min_length=3, max_length=12, num_beams=2)),
+    ("text2text-generation", "tiny-bart", "The tower is <mask> metres tall.",
+     dict(max_new_tokens=8, num_beams=3, num_return_sequences=2)),
+    ("translation", "tiny-marian", "Ce cours est produit par Hugging Face.", dict(max_new_tokens=10)),
+    ("translation", "tiny-marian", ["Bonjour le monde !", "Il fait beau aujourd'hui, n'est-ce pas ?"],
+     dict(max_new_tokens=10, num_beams=2)),
+    ("zero-shot-classification", "tiny-bart-mnli", "This is a course about the Transformers library",
+     dict(candidate_labels=["education", "politics", "business"])),
+    ("zero-shot-classification", "tiny-bart-mnli", ["I love this course", "The weather is bad"],
+     dict(candidate_labels=["positive", "negative", "neutral"], multi_label=True)),
+]
 
 SMALL = dict(d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
              decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
@@ -179,7 +200,38 @@ def generate_outputs(model, enc, name: str, kwargs: dict, out: dict):
         out[f"generate/{name}/{'cache' if use_cache else 'nocache'}"] = ids.numpy()
 
 
-def main():
+def round_floats(x):
+    if isinstance(x, float):
+        return round(x, 6)
+    if isinstance(x, dict):
+        return {k: round_floats(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [round_floats(v) for v in x]
+    return x
+
+
+def pipeline_outputs():
+    import transformers
+
+    results = []
+    for task, folder, inputs, kwargs in PIPELINE_CALLS:
+        if not (WEIGHTS / folder).is_dir():
+            print(f"skipping {task} on {folder}: missing")
+            continue
+        pipe = transformers.pipeline(task, model=str(WEIGHTS / folder))
+        results.append({"task": task, "folder": folder, "inputs": inputs, "kwargs": kwargs,
+                        "expected": round_floats(pipe(inputs, **kwargs))})
+    PIPELINES.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {PIPELINES} ({len(results)} calls)")
+
+
+def main(argv=None):
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pipelines-only", action="store_true")
+    if ap.parse_args(argv).pipelines_only:
+        return pipeline_outputs()
     tok = bart_tokenizer()
     models = {
         "tiny-bart": make_bart(tok, "tiny-bart", "BartForConditionalGeneration", 11),
@@ -222,6 +274,7 @@ def main():
     np.savez_compressed(EXPECTED, **out)
     CASES.write_text(json.dumps(cases, indent=1) + "\n")
     print(f"wrote {EXPECTED} ({len(out)} arrays) and {CASES} ({len(cases)} generate cases)")
+    pipeline_outputs()
 
 
 if __name__ == "__main__":

@@ -31,10 +31,14 @@ from .text_classification import TextClassificationPipeline
 from .text_generation import TextGenerationPipeline
 from .token_classification import TokenClassificationPipeline
 from .zero_shot_classification import ZeroShotClassificationPipeline
+from .text2text_generation import Text2TextGenerationPipeline
+from .summarization import SummarizationPipeline
+from .translation import TranslationPipeline, task_languages
 
-# task -> the pipeline class, the default Hub model (transformers 4.x's, except zero-shot: its
-# facebook/bart-large-mnli is a BART, which minitf does not implement, so RoBERTa's MNLI model,
-# the default before it) and the offline checkpoint of the tour (relative to the repository)
+# task -> the pipeline class, the default Hub model (transformers 4.x's where minitf implements
+# its architecture; translation: the course's Marian model, transformers' default being T5;
+# text2text-generation: bart-large, which rebuilds <mask>ed text) and the offline checkpoint of
+# the tour (relative to the repository; there is no real BART or Marian in the registry)
 TASKS: dict[str, dict] = {
     "text-classification": {"class": TextClassificationPipeline,
                             "default": "distilbert-base-uncased-finetuned-sst-2-english",
@@ -50,10 +54,16 @@ TASKS: dict[str, dict] = {
     "feature-extraction": {"class": FeatureExtractionPipeline, "default": "distilbert-base-cased",
                            "offline": "weights/real/all-MiniLM-L6-v2"},
     "zero-shot-classification": {"class": ZeroShotClassificationPipeline,
-                                 "default": "FacebookAI/roberta-large-mnli",
-                                 "offline": "weights/tiny-bert-nli"},
+                                 "default": "facebook/bart-large-mnli",
+                                 "offline": "weights/tiny-bart-mnli"},
     "text-generation": {"class": TextGenerationPipeline, "default": "gpt2",
                         "offline": "weights/tiny-gpt2"},
+    "summarization": {"class": SummarizationPipeline, "default": "sshleifer/distilbart-cnn-12-6",
+                      "offline": "weights/tiny-bart"},
+    "translation": {"class": TranslationPipeline, "default": "Helsinki-NLP/opus-mt-fr-en",
+                    "offline": "weights/tiny-marian"},
+    "text2text-generation": {"class": Text2TextGenerationPipeline, "default": "facebook/bart-large",
+                             "offline": "weights/tiny-bart"},
 }
 _ROOT = Path(__file__).resolve().parents[2]  # the repository (weights/ lives there)
 ALIASES: dict[str, str] = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
@@ -63,6 +73,8 @@ def normalize_task(task: str) -> str:
     if not isinstance(task, str):
         raise TypeError(f"task must be a string such as 'text-generation' (got {type(task).__name__})")
     task = ALIASES.get(task, task)
+    if task_languages(task) != (None, None):
+        return "translation"  # translation_fr_to_en: the languages are read by the pipeline
     if task not in TASKS:
         raise KeyError(f"unknown or unsupported task {task!r}; minitf supports: "
                        f"{sorted(list(TASKS) + list(ALIASES))}")
@@ -93,14 +105,18 @@ def pipeline(task: str, model=None, tokenizer=None, device: str = "cpu", **kwarg
     given: ``tokenizer=`` (or, for image and audio tasks, ``image_processor=`` /
     ``feature_extractor=``), as a folder, Hub id or loaded object.
     """
+    name = task
     task = normalize_task(task)
     spec = TASKS[task]
     cls = spec["class"]
     if model is None:
         model = spec["default"]
-    return cls.from_model(model, tokenizer=tokenizer, device=device, task=task, **kwargs)
+    # translation_xx_to_yy keeps its full name: the pipeline reads the languages from it
+    return cls.from_model(model, tokenizer=tokenizer, device=device,
+                          task=name if task == "translation" else task, **kwargs)
 
 
 __all__ = ["pipeline", "Pipeline", "TASKS", "ALIASES", "offline_model", "register_preprocessor", "FeatureExtractionPipeline",
            "FillMaskPipeline", "QuestionAnsweringPipeline", "TextClassificationPipeline",
-           "TextGenerationPipeline", "TokenClassificationPipeline", "ZeroShotClassificationPipeline"]
+           "TextGenerationPipeline", "TokenClassificationPipeline", "ZeroShotClassificationPipeline",
+           "Text2TextGenerationPipeline", "SummarizationPipeline", "TranslationPipeline"]

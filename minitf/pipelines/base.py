@@ -25,7 +25,8 @@ from ..hub import resolve
 from .preprocessing import load_preprocessor, preprocessor_kind
 
 # Model families whose position ids start after the padding id (RoBERTa's "padding_idx + 1").
-_OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "bart", "mbart"}
+# (BART's 2-row offset is inside its table: max_position_embeddings positions are all usable.)
+_OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer"}
 
 
 class Pipeline:

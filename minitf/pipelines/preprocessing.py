@@ -5,7 +5,8 @@ Text goes through a tokenizer, an image through an image processor (resize, norm
 pipeline keeps whichever one its model needs as ``pipe.preprocessor`` and loads it from the
 model's folder the way transformers' ``AutoProcessor`` reads a folder:
 
-1. tokenizer files (``tokenizer.json``, ``vocab.json`` + ``merges.txt``, or ``vocab.txt``):
+1. tokenizer files (``tokenizer.json``, ``vocab.json`` + ``merges.txt``, ``vocab.txt``, or
+   Marian's SentencePiece ``source.spm``):
    a tokenizer, through `AutoTokenizer`;
 2. ``preprocessor_config.json``: its ``image_processor_type`` or ``feature_extractor_type``
    names the class (``"ViTImageProcessor"``, ``"WhisperFeatureExtractor"``), looked up in
@@ -70,6 +71,7 @@ def register_preprocessor(kind: str, *names: str):
 def has_tokenizer_files(folder: Path) -> bool:
     """Whether `folder` holds the files AutoTokenizer reads."""
     return ((folder / "tokenizer.json").is_file() or (folder / "vocab.txt").is_file()
+            or (folder / "source.spm").is_file()
             or ((folder / "vocab.json").is_file() and (folder / "merges.txt").is_file()))
 
 
@@ -121,7 +123,8 @@ def load_preprocessor(name_or_path: str | os.PathLike, kinds=KINDS, task: str | 
         raise ValueError(f"{who}{config} names {_class_names(config) or 'no class'} "
                          f"({', '.join(_CLASS_KEYS)}), and minitf has no pre-processor "
                          f"registered under that name (registered: {registered})")
-    wanted = {"tokenizer": "tokenizer files (tokenizer.json, vocab.json + merges.txt, or vocab.txt)",
+    wanted = {"tokenizer": "tokenizer files (tokenizer.json, vocab.json + merges.txt, vocab.txt, "
+                           "or source.spm)",
               "image_processor": "a preprocessor_config.json naming an image processor",
               "feature_extractor": "a preprocessor_config.json naming a feature extractor"}
     present = sorted(p.name for p in folder.iterdir())

@@ -1,7 +1,6 @@
 """zero-shot-classification: classify with labels chosen at call time, using an NLI model.
 
-With transformers' default NLI model, facebook/bart-large-mnli (minitf's default is
-FacebookAI/roberta-large-mnli: minitf has no BART)::
+With the default NLI model, facebook/bart-large-mnli (the course's)::
 
     classifier("This is a course about the Transformers library",
                candidate_labels=["education", "politics", "business"])
@@ -9,8 +8,8 @@ FacebookAI/roberta-large-mnli: minitf has no BART)::
      'labels': ['education', 'business', 'politics'],
      'scores': [0.8446, 0.1119, 0.0435]}
 
-The same call on the committed tiny random NLI BERT (the ranking means nothing; the scores
-still sum to 1):
+The same call on the committed tiny random NLI BERT and BART-MNLI (the rankings mean nothing;
+the scores still sum to 1):
 
     >>> from minitf import pipeline
     >>> classifier = pipeline("zero-shot-classification", model="weights/tiny-bert-nli")
@@ -18,13 +17,19 @@ still sum to 1):
     ...                  candidate_labels=["education", "politics", "business"])
     >>> out["labels"], [round(s, 3) for s in out["scores"]]
     (['business', 'education', 'politics'], [0.428, 0.369, 0.203])
+    >>> bart = pipeline("zero-shot-classification", model="weights/tiny-bart-mnli")
+    >>> out = bart("This is a course about the Transformers library",
+    ...            candidate_labels=["education", "politics", "business"])
+    >>> round(sum(out["scores"]), 6), bart.model.config.id2label[bart.entailment_id]
+    (1.0, 'entailment')
 
 The trick (as transformers 4.x): a model fine-tuned on natural language inference (NLI) tells
 whether a *premise* entails a *hypothesis*. Each candidate label becomes a hypothesis,
 ``hypothesis_template.format(label)`` (default ``"This example is {}."``), and the text is the
 premise:
-1. for each label, tokenize ``[CLS] text [SEP] This example is education. [SEP]`` (the text is
-   truncated if needed, never the hypothesis) and run the model: logits over
+1. for each label, tokenize ``[CLS] text [SEP] This example is education. [SEP]`` (BART:
+   ``<s> text </s></s> This example is education. </s>``; the text is truncated if needed,
+   never the hypothesis) and run the model: logits over
    (contradiction, neutral, entailment) -- in the order of the model's ``config.id2label``;
 2. the entailment column is the label whose name starts with "entail" (any case) in
    ``config.label2id``, so any NLI checkpoint works;
