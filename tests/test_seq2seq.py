@@ -240,3 +240,19 @@ def test_bad_inputs_are_named(bart):
         bart.generate(ids, bad_words_ids=[5], max_new_tokens=2)
     with pytest.raises(TypeError, match=r"past_key_values must be an EncoderDecoderCache"):
         bart(input_ids=ids, past_key_values="cache")
+
+
+def test_bart_tokenizer_pairs_are_transformers_ids():
+    """BART's byte-level BPE with RoBERTa-style pairs, <s> A </s></s> B </s> (for NLI), padded
+    on the right: the ids transformers' BartTokenizerFast gave the fixture script."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("recipe", W / "make_fixtures_seq2seq.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    tok = minitf.AutoTokenizer.from_pretrained(W / "tiny-bart-mnli")
+    enc = tok([p for p, _ in recipe.PAIRS], [h for _, h in recipe.PAIRS], padding=True, return_tensors="np")
+    np.testing.assert_array_equal(enc["input_ids"], E["tiny-bart-mnli/input_ids"])
+    np.testing.assert_array_equal(enc["attention_mask"], E["tiny-bart-mnli/attention_mask"])
+    single = tok(recipe.SOURCES, padding=True, return_tensors="np")
+    np.testing.assert_array_equal(single["input_ids"], E["sources/input_ids"])
