@@ -96,7 +96,9 @@ class EncoderDecoderCache:
       and then only read (the source does not change while the target grows).
 
     Beam search reorders the self-attention part (each beam continues from its parent). The
-    cross-attention part is left alone: the beams of one source all hold the same rows.
+    cross-attention part is left alone: the beams of one source all hold the same rows, so a
+    model may keep one copy per source ([sources, heads, src, hd], BART does) instead of one
+    per row; `to_legacy` then repeats it for every row.
 
         >>> import numpy as np
         >>> cache = EncoderDecoderCache(n_layer=1)
@@ -109,7 +111,7 @@ class EncoderDecoderCache:
 
     def __init__(self, n_layer: int, capacity: int = 0):
         self.self_attention_cache = KVCache(n_layer, capacity)
-        self.cross_attention: list = [None] * n_layer  # per layer: (k, v) [b, heads, src, hd]
+        self.cross_attention: list = [None] * n_layer  # per layer: (k, v) [b or sources, heads, src, hd]
 
     @property
     def n_layer(self) -> int:
@@ -137,8 +139,19 @@ class EncoderDecoderCache:
     def to_legacy(self) -> tuple:
         """transformers' legacy format: (self k, self v, cross k, cross v) per layer."""
         own = self.self_attention_cache.to_legacy()
-        return tuple(own[i] + tuple(self.cross_attention[i] or (None, None))
-                     for i in range(self.n_layer))
+        return tuple(own[i] + self._cross_rows(i, own[i][0]) for i in range(self.n_layer))
+
+    def _cross_rows(self, layer: int, self_keys) -> tuple:
+        """The cross-attention (k, v) of `layer` with one row per decoder row: a copy kept once
+        per source (beams sharing it) is repeated to the self-attention part's batch size."""
+        kv = self.cross_attention[layer]
+        if kv is None:
+            return (None, None)
+        rows, sources = self_keys.shape[0], kv[0].shape[0]
+        if rows == sources or sources == 0 or rows % sources:
+            return tuple(kv)
+        xp = get_array_module(kv[0])
+        return tuple(xp.repeat(a, rows // sources, axis=0) for a in kv)
 
     @classmethod
     def from_legacy(cls, past) -> "EncoderDecoderCache":
