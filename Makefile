@@ -59,6 +59,7 @@ fixtures: setup-reference
 	$(PY) weights/make_fixtures_pipelines.py
 	$(PY) weights/make_fixtures_reformer.py
 	$(PY) weights/make_fixtures_longformer.py
+	$(PY) weights/make_fixtures_spm.py
 
 clean:
 	rm -rf $(VENV) weights/real weights/downloads bench/results

@@ -24,7 +24,7 @@ setup(
         "gpu": ["cupy-cuda12x[ctk]>=14"],
         "hub": ["huggingface_hub>=0.20"],
         # Reference outputs only: parity tests and benchmarks compare against these.
-        "reference": ["torch==2.13.0", "transformers>=4.46,<5"],
+        "reference": ["torch==2.13.0", "transformers>=4.46,<5", "sentencepiece"],
         # tokenizers is the reference for the tokenizer tests: pinned to the series transformers
         # 4.x uses, so `make test` and `make parity` compare against the same behaviour.
         "dev": ["pytest>=7", "hypothesis>=6", "nbmake>=1.5", "nbclient>=0.10", "ipykernel>=6",

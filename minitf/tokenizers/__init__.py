@@ -2,8 +2,10 @@
 
 ``AutoTokenizer.from_pretrained(folder_or_hub_id)`` picks the class; ``ByteLevelBPETokenizer``
 (alias ``GPT2Tokenizer``) is GPT-2 / RoBERTa / BART's byte-level BPE, ``WordPieceTokenizer``
-(alias ``BertTokenizer``) is BERT / DistilBERT's WordPiece. ``bpe.py`` and ``wordpiece.py``
-explain the algorithms step by step. What they share, one concept per file:
+(alias ``BertTokenizer``) is BERT / DistilBERT's WordPiece, ``UnigramTokenizer`` a Unigram
+tokenizer.json and ``MarianTokenizer`` the SentencePiece Unigram models of Marian.
+``bpe.py``, ``wordpiece.py`` and ``unigram.py`` explain the algorithms step by step
+(``spm_model.py`` and ``normalizer.py``: SentencePiece's model file and normalizer). What they share, one concept per file:
 
 - ``base.py``: ``PreTrainedTokenizer``, the call / decode / load / save machinery and the
   hooks an algorithm implements (its docstring builds a whole new tokenizer);
@@ -21,7 +23,10 @@ explain the algorithms step by step. What they share, one concept per file:
 from minitf.tokenizers.auto import AutoTokenizer
 from minitf.tokenizers.base import AddedToken, BatchEncoding, PreTrainedTokenizer
 from minitf.tokenizers.bpe import ByteLevelBPETokenizer, GPT2Tokenizer
+from minitf.tokenizers.marian import MarianTokenizer
+from minitf.tokenizers.unigram import UnigramTokenizer
 from minitf.tokenizers.wordpiece import BertTokenizer, WordPieceTokenizer
 
 __all__ = ["AutoTokenizer", "AddedToken", "BatchEncoding", "PreTrainedTokenizer",
-           "ByteLevelBPETokenizer", "GPT2Tokenizer", "WordPieceTokenizer", "BertTokenizer"]
+           "ByteLevelBPETokenizer", "GPT2Tokenizer", "WordPieceTokenizer", "BertTokenizer",
+           "UnigramTokenizer", "MarianTokenizer"]

@@ -25,15 +25,19 @@ from typing import Any
 from minitf.hub import resolve
 from minitf.tokenizers.base import PreTrainedTokenizer
 from minitf.tokenizers.bpe import ByteLevelBPETokenizer
+from minitf.tokenizers.marian import MarianTokenizer
 from minitf.tokenizers.readers import (
     CLASS_NAME_TO_ALGORITHM, MODEL_TYPE_TO_CLASS, read_json, read_model_type,
 )
+from minitf.tokenizers.unigram import UnigramTokenizer
 from minitf.tokenizers.wordpiece import WordPieceTokenizer
 
 # algorithm -> class.
 TOKENIZER_CLASSES: dict[str, type[PreTrainedTokenizer]] = {
     "bpe": ByteLevelBPETokenizer,
     "wordpiece": WordPieceTokenizer,
+    "unigram": UnigramTokenizer,
+    "marian": MarianTokenizer,
 }
 
 
@@ -51,6 +55,8 @@ def detect_algorithm(folder: Path) -> str | None:
     model_class = MODEL_TYPE_TO_CLASS.get(read_model_type(folder), "")
     if model_class in CLASS_NAME_TO_ALGORITHM:
         return CLASS_NAME_TO_ALGORITHM[model_class]
+    if (folder / "source.spm").is_file() and (folder / "target.spm").is_file():
+        return "marian"
     if (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file():
         return "bpe"
     if (folder / "vocab.txt").is_file():
@@ -71,7 +77,7 @@ class AutoTokenizer:
         if algorithm is None:
             present = sorted(p.name for p in folder.iterdir())
             raise OSError(f"no tokenizer files in {folder}: looked for tokenizer.json, "
-                          f"vocab.json + merges.txt, or vocab.txt (found: {present or 'nothing'})")
+                          f"vocab.json + merges.txt, vocab.txt, or source.spm + target.spm (found: {present or 'nothing'})")
         if algorithm not in TOKENIZER_CLASSES:
             raise ValueError(f"{folder}: tokenizer model {algorithm!r} is not supported by minitf "
                              f"(supported: {sorted(TOKENIZER_CLASSES)})")

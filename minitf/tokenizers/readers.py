@@ -42,6 +42,7 @@ MODEL_TYPE_TO_CLASS = {
     "mpnet": "MPNetTokenizer", "mobilebert": "MobileBertTokenizer",
     "squeezebert": "SqueezeBertTokenizer", "funnel": "FunnelTokenizer",
     "convbert": "ConvBertTokenizer", "layoutlm": "LayoutLMTokenizer", "lxmert": "LxmertTokenizer",
+    "marian": "MarianTokenizer",
 }
 
 # tokenizer class (tokenizer_config.json "tokenizer_class" without "Fast") -> algorithm.
@@ -54,6 +55,7 @@ CLASS_NAME_TO_ALGORITHM = {
     "MobileBertTokenizer": "wordpiece", "SqueezeBertTokenizer": "wordpiece",
     "FunnelTokenizer": "wordpiece", "ConvBertTokenizer": "wordpiece",
     "LayoutLMTokenizer": "wordpiece", "LxmertTokenizer": "wordpiece",
+    "MarianTokenizer": "marian",
 }
 
 
