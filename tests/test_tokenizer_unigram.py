@@ -205,6 +205,10 @@ def test_tokenizer_json_unigram_agrees_with_the_spm_model(tmp_path):
             continue
         assert tok.encode(case["text"]) == case["ids"], case["text"]
         assert tok.decode(case["ids"]) == case["decoded"], case["text"]
+    tok.save_pretrained(tmp_path / "saved")
+    again = AutoTokenizer.from_pretrained(tmp_path / "saved")
+    text = "Ｆｕｌｌ-width ﬁne  café 😀 </s>"
+    assert again(text, return_offsets_mapping=True) == tok(text, return_offsets_mapping=True)
 
 
 # ---- bad input: clear errors that name the file ---------------------------------------------------

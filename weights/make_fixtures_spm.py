@@ -169,13 +169,19 @@ def stdlib_text() -> str:
 
 
 def train(text: str, prefix: Path, vocab_size: int, **options) -> Path:
+    """Train in `prefix`'s folder with relative names, so the file (which records its training
+    input's path) is the same from run to run."""
+    import contextlib
+    import os
+
     import sentencepiece as spm
-    data = prefix.with_suffix(".txt")
-    data.write_text(text, encoding="utf-8")
-    spm.SentencePieceTrainer.train(
-        input=str(data), model_prefix=str(prefix), vocab_size=vocab_size, model_type="unigram",
-        character_coverage=0.995, num_threads=1, seed_sentencepiece_size=100000,
-        shuffle_input_sentence=False, minloglevel=2, **options)
+    prefix.with_suffix(".txt").write_text(text, encoding="utf-8")
+    with contextlib.chdir(prefix.parent):
+        spm.SentencePieceTrainer.train(
+            input=prefix.name + ".txt", model_prefix=prefix.name, vocab_size=vocab_size,
+            model_type="unigram", character_coverage=0.995, num_threads=1,
+            seed_sentencepiece_size=100000, shuffle_input_sentence=False, minloglevel=2, **options)
+    assert os.path.isfile(prefix.with_suffix(".model"))
     return prefix.with_suffix(".model")
 
 

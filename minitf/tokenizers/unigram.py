@@ -363,6 +363,25 @@ class UnigramTokenizer(PreTrainedTokenizer):
                 pieces = stripped
         return "".join(pieces)
 
+    # ---- saving ----------------------------------------------------------------------------
+    def vocabulary_files(self) -> dict[str, str]:
+        """Nothing besides tokenizer.json (which holds the pieces and their scores)."""
+        return {}
+
+    def tokenizer_json(self) -> dict[str, Any]:
+        def sequence(items: list[dict], key: str) -> dict | None:
+            return None if not items else items[0] if len(items) == 1 else {"type": "Sequence", key: items}
+
+        pre = ([{"type": "WhitespaceSplit"}] if self.whitespace_split else []) + \
+            ([self.metaspace] if self.metaspace else [])
+        return {"normalizer": sequence(self.normalizers, "normalizers"),
+                "pre_tokenizer": sequence(pre, "pretokenizers"),
+                "post_processor": self.post_processor.to_json(self.convert_tokens_to_ids, byte_level=False),
+                "decoder": sequence(self.decoders, "decoders"),
+                "model": {"type": "Unigram", "unk_id": self.model.unk_id,
+                          "vocab": [[p, s] for p, s in self.model.pieces],
+                          "byte_fallback": self.model.byte_fallback}}
+
     # ---- loading ---------------------------------------------------------------------------
     @classmethod
     def from_folder(cls, folder: Path, **kwargs: Any) -> "UnigramTokenizer":
@@ -442,25 +461,65 @@ def _flatten(spec: dict | None, key: str) -> list[dict]:
 
 
 def _apply_charsmap(table: CharsMap, chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
-    """Longest-match rewriting of a character list with a precompiled character map."""
-    text = "".join(chars)
-    data = text.encode("utf-8")
-    char_at = [k for k, ch in enumerate(text) for _ in range(len(ch.encode("utf-8")))]
+    """The `tokenizers` library's Precompiled normalizer, which differs from SentencePiece's
+    longest match on purpose (to match the outputs its authors checked): the text is cut into
+    grapheme clusters; a cluster of fewer than 6 UTF-8 bytes with a rule for some prefix is
+    replaced whole by the *shortest* such rule (so ``"Ｃ"`` + combining acute becomes ``"C"``);
+    otherwise each of its characters is rewritten alone."""
     out, out_origin = [], []
-    pos = 0
-    while pos < len(data):
-        match = table.longest_match(data, pos)
-        if match is None:
-            k = char_at[pos]
-            out.append(text[k])
-            out_origin.append(origin[k])
-            pos += len(text[k].encode("utf-8"))
-        else:
-            replacement, length = match
+    k = 0
+    for cluster in _graphemes("".join(chars)):
+        data = cluster.encode("utf-8")
+        first = next(iter(table.matches(data)), None) if len(data) < 6 else None
+        if first is not None:
+            replacement = table._replacement(first[1])
             out.extend(replacement)
-            out_origin.extend([origin[char_at[pos]]] * len(replacement))
-            pos += length
+            out_origin.extend([origin[k]] * len(replacement))
+        else:
+            for n, ch in enumerate(cluster):
+                match = next((m for m in table.matches(ch.encode("utf-8")) if m[0] == len(ch.encode("utf-8"))), None)
+                replacement = ch if match is None else table._replacement(match[1])
+                out.extend(replacement)
+                out_origin.extend([origin[k + n]] * len(replacement))
+        k += len(cluster)
     return out, out_origin
+
+
+def _graphemes(text: str) -> list[str]:
+    """Extended grapheme clusters (Unicode UAX #29), the rules that occur in text: CR LF, a
+    character with its combining marks / variation selectors / emoji modifiers / ZWJ, emoji
+    joined by ZWJ, pairs of regional-indicator flags; a control character stands alone."""
+    clusters, i, n = [], 0, len(text)
+    while i < n:
+        j = i + 1
+        if text[i] == "\r" and text[j:j + 1] == "\n":
+            j += 1
+        elif not _is_control(text[i]):
+            if _is_regional(text[i]) and j < n and _is_regional(text[j]):
+                j += 1
+            while j < n and (_is_extend(text[j]) or (text[j - 1] == "\u200d" and _is_pictographic(text[j]))):
+                j += 1
+        clusters.append(text[i:j])
+        i = j
+    return clusters
+
+
+def _is_control(ch: str) -> bool:
+    return ch not in "\u200c\u200d" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def _is_extend(ch: str) -> bool:
+    cp = ord(ch)
+    return (unicodedata.category(ch) in ("Mn", "Me", "Mc") or ch in "\u200c\u200d"
+            or 0xFE00 <= cp <= 0xFE0F or 0x1F3FB <= cp <= 0x1F3FF or 0xE0020 <= cp <= 0xE007F)
+
+
+def _is_regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+def _is_pictographic(ch: str) -> bool:
+    return unicodedata.category(ch) == "So" or 0x1F000 <= ord(ch) <= 0x1FAFF
 
 
 def _replace(spec: dict, chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
