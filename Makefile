@@ -4,7 +4,7 @@
 #                 and notebook tests
 #   make notebooks  rebuild, run and save the notebooks with their outputs, then test them
 #   make parity   the same comparisons live against torch + transformers
-#   make bench    GPT-2 small, BERT-base and kernel speed against PyTorch in the same run,
+#   make bench    GPT-2 small, BERT-base, BART-base beam search and kernel speed against PyTorch in the same run,
 #                 and how full / LSH / local attention scale with the sequence length
 PYTHON ?= python3
 VENV   := .venv
@@ -46,6 +46,7 @@ bench: setup-reference
 	$(PY) bench/kernels.py
 	$(PY) bench/kernels_gpu.py
 	$(PY) bench/attention_scaling.py
+	$(PY) bench/seq2seq.py
 
 # Rebuild every notebook from its script, run it and save it with its outputs, then test them.
 notebooks: setup weights
@@ -60,6 +61,7 @@ fixtures: setup-reference
 	$(PY) weights/make_fixtures_reformer.py
 	$(PY) weights/make_fixtures_longformer.py
 	$(PY) weights/make_fixtures_spm.py
+	$(PY) weights/make_fixtures_seq2seq.py
 
 clean:
 	rm -rf $(VENV) weights/real weights/downloads bench/results

@@ -137,8 +137,9 @@ class GenerationMixin:
 
         Options (`max_new_tokens`, `do_sample`, `top_p`, ... every name in
         `minitf.generation.configuration.FIELDS`) come from `model.generation_config`, then
-        `generation_config=`, then keyword arguments; an argument given as None leaves the
-        option as the config has it. Without max_new_tokens or max_length, 20 new tokens.
+        `generation_config=`, then keyword arguments; as in transformers, an option given as
+        None is set to None (``forced_eos_token_id=None`` turns the forced EOS off for this
+        call). Without max_new_tokens or max_length, 20 new tokens.
         `top_k=0` turns top-k filtering off. `seed` makes sampling repeatable (else
         `minitf.set_seed` does). Other keyword arguments go to the model's forward.
 
@@ -219,9 +220,11 @@ class GenerationMixin:
                 default = getattr(defaults, key, None)
                 if getattr(config, key, None) == default and value != default:
                     setattr(config, key, copy.deepcopy(value))
-        given = {k: v for k, v in kwargs.items() if v is not None}
+        # an option given as None is set to None, as transformers' GenerationConfig.update does;
+        # a model keyword argument given as None is left out
+        given = {k: v for k, v in kwargs.items() if v is not None or k in FIELDS}
         model_kwargs = config.update(**given)
-        return config, model_kwargs, set(given) - set(model_kwargs)
+        return config, model_kwargs, {k for k, v in given.items() if v is not None} - set(model_kwargs)
 
     def _check_model_kwargs(self, model_kwargs: dict) -> None:
         params = {**self._forward_parameters(),

@@ -82,7 +82,10 @@ class MarianModel(BartModel):
         else:
             self.aliased_keys = {}
             encoder_tokens = Embedding(config.vocab_size, config.d_model)
-            decoder_tokens = Embedding(config.decoder_vocab_size, config.d_model)
+            # transformers 4.x builds the decoder's table as a copy of the source one, so its
+            # checkpoints store vocab_size rows even when decoder_vocab_size is smaller (only
+            # the lm_head has decoder_vocab_size rows); the same layout loads here
+            decoder_tokens = Embedding(config.vocab_size, config.d_model)
         self.encoder = self.encoder_class(config, encoder_tokens)
         self.decoder = self.decoder_class(config, decoder_tokens)
 
