@@ -140,12 +140,16 @@ random weights the text in between means nothing.
 
 To see the bare algorithms in sections 3 to 8 we switch the extras off, and set
 `length_penalty` and `early_stopping` back to the library defaults (1.0 and False; sections 7
-and 8 pass them per call). Note *how*: a keyword
-argument given as `None` (`generate(..., forced_bos_token_id=None)`) means "as configured", in
-minitf as in transformers, so a forced token is switched off in the model's `generation_config`.
+and 8 pass them per call). For one call, an option given as `None` turns it off, in minitf as
+in transformers: `generate(..., forced_bos_token_id=None)`. For every cell below, we change
+the model's `generation_config` once (and keep a copy of the BART-CNN defaults for the end).
 """)
 
 code(r"""
+no_bos = model.generate(src["input_ids"], attention_mask=src["attention_mask"], max_new_tokens=12,
+                        forced_bos_token_id=None)                 # this call only
+print("forced_bos_token_id=None:", no_bos[0].tolist())
+
 bart_cnn_defaults = copy.deepcopy(model.generation_config)     # kept, to compare later
 gen.no_repeat_ngram_size = 0
 gen.min_length = 0
