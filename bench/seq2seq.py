@@ -55,20 +55,9 @@ if __name__ == "__main__" and _threads_from_argv(sys.argv[1:]):
 
 import minitf  # noqa: E402  (before NumPy: it sets OpenBLAS's thread timeout, see minitf/__init__.py)
 import numpy as np  # noqa: E402
+from gpt2 import measure_bandwidth  # noqa: E402  (bench/ is on the path: same copy-bandwidth probe)
 
 EOS = 2
-
-
-def measure_bandwidth(mb: int = 512, repeats: int = 5) -> float:
-    """Bytes per second for a large copy (read + write), as in bench/gpt2.py."""
-    src = np.ones(mb * 1024 * 1024 // 4, np.float32)
-    dst = np.empty_like(src)
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        np.copyto(dst, src)
-        best = min(best, time.perf_counter() - t)
-    return 2 * src.nbytes / best
 
 
 def bart_base_kwargs() -> dict:
